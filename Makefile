@@ -1,0 +1,44 @@
+# fuscan — the two commands that matter are `make run` and `make test`.
+# Every target installs what it needs (scripts/deps.sh) and is safe to rerun.
+
+export PATH := /usr/local/go/bin:$(PATH)
+export CGO_ENABLED := 1
+export LANG := en_US.UTF-8
+
+GO ?= go
+FUZZTIME ?= 20s
+
+.PHONY: run test check bench fuzz deps build clean
+
+## run: the best demo fuscan has today: sample codes of every outcome, verified offline
+run: deps
+	$(GO) run ./cmd/fuscanctl demo
+
+## test: every test, on a fresh Debian machine included
+test: deps
+	$(GO) vet ./...
+	$(GO) test -count=1 ./...
+
+## check: gofmt, go vet and the tests with the race detector
+check: deps
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+	$(GO) test -count=1 -race ./...
+
+## bench: benchmark figures (verification overhead, batch rate, QR rendering)
+bench: deps
+	scripts/bench.sh
+
+## fuzz: every fuzz target for FUZZTIME each (default 20s)
+fuzz: deps
+	FUZZTIME=$(FUZZTIME) scripts/fuzz.sh
+
+## build: the binaries, into bin/
+build: deps
+	$(GO) build -o bin/ ./cmd/...
+
+deps:
+	@scripts/deps.sh
+
+clean:
+	rm -rf bin

@@ -1,0 +1,82 @@
+// Package fuscan_test holds the repository-wide rules of the code base: one
+// package comment per package, and a domain core that imports no adapter.
+package fuscan_test
+
+import (
+	"go/parser"
+	"go/token"
+	"io/fs"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// packages returns the directories holding Go files, and their non-test files.
+func packages(t *testing.T) map[string][]string {
+	t.Helper()
+	pkgs := map[string][]string{}
+	err := filepath.WalkDir(".", func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() && (strings.HasPrefix(d.Name(), ".") && path != "." || d.Name() == "testdata") {
+			return filepath.SkipDir
+		}
+		if !d.IsDir() && strings.HasSuffix(path, ".go") && !strings.HasSuffix(path, "_test.go") {
+			pkgs[filepath.Dir(path)] = append(pkgs[filepath.Dir(path)], path)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pkgs
+}
+
+func TestOnePackageComment(t *testing.T) {
+	for dir, files := range packages(t) {
+		var with []string
+		for _, path := range files {
+			f, err := parser.ParseFile(token.NewFileSet(), path, nil, parser.PackageClauseOnly|parser.ParseComments)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if f.Name.Name == "sync" {
+				t.Errorf("%s: a package named sync shadows the standard library", dir)
+			}
+			if f.Doc != nil {
+				with = append(with, path)
+				if want := "Package " + f.Name.Name + " "; f.Name.Name != "main" && !strings.HasPrefix(f.Doc.Text(), want) {
+					t.Errorf("%s: package comment starts %q, want %q", path, strings.SplitN(f.Doc.Text(), "\n", 2)[0], want)
+				}
+			}
+		}
+		if len(with) != 1 {
+			t.Errorf("%s: %d files have a package comment (%v), want exactly 1", dir, len(with), with)
+		}
+	}
+}
+
+// TestCoreImportsNoAdapter keeps the terminal core free of GUI, storage,
+// network and image-decoding libraries; adapters depend on it, never the
+// reverse.
+func TestCoreImportsNoAdapter(t *testing.T) {
+	out, err := exec.Command("go", "list", "-deps", "./terminal").CombinedOutput()
+	if err != nil {
+		t.Fatalf("go list: %v\n%s", err, out)
+	}
+	forbidden := []string{"fyne.io/", "go.etcd.io/bbolt", "github.com/eclipse/paho", "github.com/gen2brain/go-fitz",
+		"github.com/makiuchi-d/gozxing", "github.com/mochi-mqtt", "net/http", "database/sql", "os/exec"}
+	deps := strings.Fields(string(out))
+	if len(deps) < 10 {
+		t.Fatalf("go list printed %d packages; the check would prove nothing", len(deps))
+	}
+	for _, dep := range deps {
+		for _, bad := range forbidden {
+			if strings.HasPrefix(dep, bad) {
+				t.Errorf("terminal depends on %s", dep)
+			}
+		}
+	}
+}

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Prints fuscan's benchmark figures: per-format verification time against
+# the bare signature check of the same credential (the overhead must stay
+# under 10% for an SM2 福码卡), the all-core batch rate (target 8000 SM2
+# cards a second), and the QR/PDF renderers.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+out=$(mktemp)
+trap 'rm -f "$out"' EXIT
+
+go test -run '^$' -bench '^Benchmark(Verify|Signature|Parse)$' -benchmem -count "${COUNT:-3}" ./terminal/ | tee "$out" | grep -E '^Benchmark' || true
+echo
+echo "verification overhead over the bare signature check (median of runs):"
+awk '
+  /^Benchmark(Verify|Signature)\// {
+    split($1, a, "/"); kind = a[1]; sub(/^Benchmark/, "", kind)
+    name = $1; sub(/^Benchmark[A-Za-z]*\//, "", name); sub(/-[0-9]+$/, "", name)
+    v[kind, name, ++n[kind, name]] = $3; names[name] = 1
+  }
+  function median(kind, name,   i, j, t, c) {
+    c = n[kind, name]
+    for (i = 1; i <= c; i++) s[i] = v[kind, name, i]
+    for (i = 1; i <= c; i++) for (j = i + 1; j <= c; j++) if (s[j] < s[i]) { t = s[i]; s[i] = s[j]; s[j] = t }
+    return s[int((c + 1) / 2)]
+  }
+  END {
+    printf "  %-16s %12s %12s %9s\n", "format/alg", "verify ns", "sig ns", "overhead"
+    for (name in names) {
+      if (!n["Verify", name] || !n["Signature", name]) continue
+      ver = median("Verify", name); sig = median("Signature", name)
+      printf "  %-16s %12d %12d %8.1f%%\n", name, ver, sig, (ver / sig - 1) * 100
+    }
+  }' "$out" | sort
+echo
+go test -run '^$' -bench '^BenchmarkVerifyBatch$' -benchtime 5x ./terminal/ | grep -E '^Benchmark'
+echo
+go test -run '^$' -bench . -benchmem ./qrcard/ ./terminal/base45/ ./terminal/cose/ 2>/dev/null | grep -E '^Benchmark'

@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Installs the Debian packages fuscan's builds and tests need, once: when
+# everything is already there it returns at once, without touching apt.
+#   cgo (go-fitz's bundled MuPDF): gcc libc6-dev
+#   PDF checks in tests:           qpdf
+set -euo pipefail
+
+packages=(gcc libc6-dev qpdf)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+echo "deps: installing ${missing[*]}" >&2
+sudo=""
+[ "$(id -u)" -eq 0 ] || sudo="sudo"
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq
+$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

@@ -1,0 +1,17 @@
+// Package cose reads and writes COSE_Sign1 messages (RFC 9052) and holds the
+// signature algorithms fuscan verifies: SM2 with SM3, Ed25519, ECDSA P-256
+// (ES256) and RSA-PSS (PS256, for EU DCC only).
+//
+// Decoding is bounded and strict: the message must be exactly one CBOR array
+// of four items, optionally wrapped in the COSE_Sign1 tag (18) and the CWT
+// tag (61); header labels must be integers, map keys unique, a critical
+// header ("crit") may name only labels this package understands, and nothing
+// may follow the message. A decoded message is Unverified until Verify says
+// its signature holds.
+//
+// # Caveats
+//
+// Detached payloads, COSE_Sign (multiple signers) and counter signatures are
+// not supported. SM2 has no IANA COSE identifier; fuscan uses the private-use
+// value SM2SM3 (see docs/credential-format.md).
+package cose

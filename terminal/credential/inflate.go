@@ -1,0 +1,70 @@
+package credential
+
+import (
+	"bytes"
+	"compress/zlib"
+	"errors"
+	"fmt"
+	"io"
+	"sync"
+)
+
+// MaxInflated bounds the size of a decompressed payload. Inflating stops at
+// this many bytes, so a zlib bomb costs no more memory than this.
+const MaxInflated = 16 << 10
+
+type inflater struct {
+	src bytes.Reader
+	r   io.ReadCloser
+	buf []byte
+}
+
+var inflaters = sync.Pool{New: func() any { return &inflater{buf: make([]byte, MaxInflated+1)} }}
+
+// Inflate decompresses a zlib stream of at most MaxInflated bytes. Trailing
+// bytes after the stream, a bad checksum or a larger output are errors.
+func Inflate(data []byte) ([]byte, error) {
+	z := inflaters.Get().(*inflater)
+	defer inflaters.Put(z)
+	z.src.Reset(data)
+	var err error
+	if z.r == nil {
+		z.r, err = zlib.NewReader(&z.src)
+	} else {
+		err = z.r.(zlib.Resetter).Reset(&z.src, nil)
+	}
+	if err != nil {
+		z.r = nil
+		return nil, fmt.Errorf("zlib header: %w", err)
+	}
+	// Read to a clean io.EOF: only then has the checksum been checked. A
+	// truncated stream ends in io.ErrUnexpectedEOF instead.
+	n := 0
+	for {
+		m, err := z.r.Read(z.buf[n:])
+		n += m
+		// Before the io.EOF test: the last bytes may come with io.EOF.
+		if n > MaxInflated {
+			return nil, fmt.Errorf("inflated size exceeds %d bytes", MaxInflated)
+		}
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return nil, fmt.Errorf("zlib: %w", err)
+		}
+	}
+	if z.src.Len() != 0 {
+		return nil, fmt.Errorf("%d bytes after the zlib stream", z.src.Len())
+	}
+	return bytes.Clone(z.buf[:n]), nil
+}
+
+// Deflate compresses data as a zlib stream at the best compression level.
+func Deflate(data []byte) []byte {
+	var b bytes.Buffer
+	w, _ := zlib.NewWriterLevel(&b, zlib.BestCompression) // the level is valid: no error
+	w.Write(data)
+	w.Close()
+	return b.Bytes()
+}
