@@ -82,11 +82,12 @@ type Decision struct {
 
 // Message returns the operator-safe text for the decision's reason in lang
 // ("zh" or "en"; anything else gives English).
-func (d *Decision) Message(lang string) string { return d.Reason.Message(lang) }
+func (d Decision) Message(lang string) string { return d.Reason.Message(lang) }
 
 // MarshalJSON writes the decision in the form `fuscanctl verify --json`
-// prints (docs/credential-format.md lists the fields).
-func (d *Decision) MarshalJSON() ([]byte, error) {
+// prints (docs/credential-format.md lists the fields). Serial is left out:
+// it is never shown.
+func (d Decision) MarshalJSON() ([]byte, error) {
 	type out struct {
 		Verdict       string `json:"verdict"`
 		Reason        Reason `json:"reason"`

@@ -162,6 +162,9 @@ func checkSignatures(t *Trust, u *credential.Unverified) (Reason, string) {
 	case key == nil:
 		return SigInvalid, "issuer signature does not verify"
 	}
+	if !credential.AlgorithmAllowed(u.Kind, key.Verifier.Alg) {
+		return KeyNotAllowed, fmt.Sprintf("%v may not sign %v credentials", key.Verifier.Alg, u.Kind)
+	}
 	if why := key.allows(&u.Claims, u.DCC); why != "" {
 		return KeyNotAllowed, why
 	}
@@ -207,10 +210,12 @@ func checkTimes(p *Policy, u *credential.Unverified, now time.Time) (time.Time, 
 		return exp, NotYetValid, "issued in the future"
 	case !c.NotBefore.IsZero() && c.NotBefore.After(late):
 		return exp, NotYetValid, "not valid before " + c.NotBefore.UTC().Format(time.RFC3339)
+	case u.Kind == credential.KindLive && now.Sub(c.IssuedAt) > or(p.LiveMaxAge, DefaultLiveMaxAge):
+		// Checked before expiry: an old live code is a screenshot, and the
+		// traveller should be told to show the live one.
+		return exp, StaleCode, fmt.Sprintf("live code issued %v ago", now.Sub(c.IssuedAt).Round(time.Second))
 	case !exp.IsZero() && !now.Before(exp):
 		return exp, Expired, "expired " + exp.UTC().Format(time.RFC3339)
-	case u.Kind == credential.KindLive && now.Sub(c.IssuedAt) > or(p.LiveMaxAge, DefaultLiveMaxAge):
-		return exp, StaleCode, fmt.Sprintf("live code issued %v ago", now.Sub(c.IssuedAt).Round(time.Second))
 	}
 	if u.Kind != credential.KindDynamic {
 		return exp, "", ""

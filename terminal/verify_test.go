@@ -2,6 +2,7 @@ package terminal
 
 import (
 	"bytes"
+	"encoding/json"
 	"strings"
 	"testing"
 	"time"
@@ -102,6 +103,10 @@ func TestReasons(t *testing.T) {
 		{name: "card within clock skew", text: with(credential.KindCard, func(c *credential.Claims) { c.IssuedAt = t0.Add(time.Minute) }), verdict: Pass, reason: OK},
 		{name: "not before", text: with(credential.KindCard, func(c *credential.Claims) { c.NotBefore = t0.Add(time.Hour) }), verdict: Deny, reason: NotYetValid},
 		{name: "live code 10 minutes old", text: with(credential.KindLive, func(c *credential.Claims) { c.IssuedAt = t0.Add(-10 * time.Minute); c.ExpiresAt = time.Time{} }), verdict: Deny, reason: StaleCode},
+		{name: "live code 10 minutes old, past exp", text: with(credential.KindLive, func(c *credential.Claims) {
+			c.IssuedAt = t0.Add(-10 * time.Minute)
+			c.ExpiresAt = t0.Add(-5 * time.Minute)
+		}), verdict: Deny, reason: StaleCode},
 		{name: "live code past exp", text: with(credential.KindLive, func(c *credential.Claims) { c.ExpiresAt = t0.Add(-time.Second) }), verdict: Deny, reason: Expired},
 		{name: "dynamic, previous step", text: issue(t, s, claims(credential.KindDynamic)), at: t0.Add(credential.StepSeconds * time.Second), verdict: Pass, reason: OK},
 		{name: "dynamic, two steps old", text: issue(t, s, claims(credential.KindDynamic)), at: t0.Add(2 * credential.StepSeconds * time.Second), verdict: Deny, reason: StaleCode},
@@ -344,5 +349,50 @@ func TestVerifyUsesInjectedClock(t *testing.T) {
 	v := NewVerifier(trustOf(t, s), &Options{Now: func() time.Time { return t0.AddDate(0, 2, 0) }})
 	if d := v.Verify(issue(t, s, claims(credential.KindCard))); d.Reason != Expired || !d.At.Equal(t0.AddDate(0, 2, 0)) {
 		t.Errorf("got %v at %v, want EXPIRED at the injected time", d.Reason, d.At)
+	}
+}
+
+// TestAlgorithmPerKind: RSA-PSS is for EU DCC only, even when a caller
+// trusts an RSA key for fuscan's own formats.
+func TestAlgorithmPerKind(t *testing.T) {
+	rsaSigner, _ := dsc(t, cose.PS256)
+	if _, err := credential.Sign(nil, rsaSigner, claims(credential.KindCard)); err == nil {
+		t.Fatalf("credential.Sign signed a card with PS256")
+	}
+	// Build the card by hand, as a rogue issuer would.
+	c := claims(credential.KindCard)
+	ed := issuer(t, cose.EdDSA)
+	u, err := credential.Parse(issue(t, ed, c))
+	if err != nil {
+		t.Fatal(err)
+	}
+	kid := kidOf(t, rsaSigner)
+	msg, err := cose.Sign(nil, rsaSigner, kid, u.Sign1.Payload, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, err := cose.NewKey(rsaSigner.Public())
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr := &Trust{}
+	tr.AddKey(&Key{KID: kid, Verifier: key})
+	d := NewVerifier(tr, nil).VerifyAt(credential.Encode(credential.KindCard, msg), t0)
+	if d.Verdict != Deny || d.Reason != KeyNotAllowed {
+		t.Errorf("PS256 card: got %v %v, want deny KEY_NOT_ALLOWED", d.Verdict, d.Reason)
+	}
+}
+
+func TestDecisionJSONHidesSerial(t *testing.T) {
+	s := issuer(t, cose.EdDSA)
+	d := NewVerifier(trustOf(t, s), nil).VerifyAt(issue(t, s, claims(credential.KindCard)), t0)
+	for _, v := range []any{d, &d, struct{ D Decision }{d}} {
+		out, err := json.Marshal(v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if bytes.Contains(out, []byte("FSC-000000000001")) || !bytes.Contains(out, []byte(`"verdict":"pass"`)) {
+			t.Errorf("json of %T: %s; want the decision form without the serial", v, out)
+		}
 	}
 }

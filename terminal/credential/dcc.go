@@ -3,6 +3,7 @@ package credential
 import (
 	"fmt"
 	"io"
+	"strings"
 	"time"
 
 	"github.com/fxamacker/cbor/v2"
@@ -151,12 +152,32 @@ func readHCert(hc *wireHCert) (*DCC, error) {
 	return d, nil
 }
 
+// icao returns name in the machine-readable form of ICAO 9303 that the DCC
+// fnt field takes: upper-case A-Z with '<' for spaces and hyphens; other
+// characters are dropped (transliterating them is the issuer's job).
+func icao(name string) string {
+	return strings.Map(func(r rune) rune {
+		switch {
+		case r >= 'a' && r <= 'z':
+			return r - 'a' + 'A'
+		case r >= 'A' && r <= 'Z':
+			return r
+		case r == ' ' || r == '-':
+			return '<'
+		}
+		return -1
+	}, name)
+}
+
 // SignDCC returns a signed EU DCC message with kid (the first 8 bytes of
 // the SHA-256 of the signing certificate). It exists for tests and samples.
 func SignDCC(rand io.Reader, s *cose.Signer, kid []byte, iss string, iat, exp time.Time, d *DCC, opts *cose.SignOptions) ([]byte, error) {
+	if !AlgorithmAllowed(KindDCC, s.Alg) {
+		return nil, fmt.Errorf("credential: %v does not sign EU DCCs", s.Alg)
+	}
 	var hc wireHCert
 	hc.Ver = "1.3.0"
-	hc.Nam.FN, hc.Nam.GN, hc.Nam.FNT = d.FamilyName, d.GivenName, d.FamilyName
+	hc.Nam.FN, hc.Nam.GN, hc.Nam.FNT = d.FamilyName, d.GivenName, icao(d.FamilyName)
 	hc.DOB = d.BirthDate
 	e := wireEntry{CO: d.Country, CI: d.ID}
 	switch d.Type {

@@ -128,6 +128,9 @@ func parseSigned(kind Kind, data []byte) (*Unverified, error) {
 // Sign returns the COSE_Sign1 message of claims c signed by issuer, naming
 // the issuer key's kid.
 func Sign(rand io.Reader, issuer *cose.Signer, c *Claims) ([]byte, error) {
+	if !AlgorithmAllowed(c.Kind, issuer.Alg) {
+		return nil, fmt.Errorf("credential: %v does not sign %v credentials", issuer.Alg, c.Kind)
+	}
 	payload, err := encodeClaims(c)
 	if err != nil {
 		return nil, err
@@ -137,6 +140,21 @@ func Sign(rand io.Reader, issuer *cose.Signer, c *Claims) ([]byte, error) {
 		return nil, err
 	}
 	return cose.Sign(rand, issuer, kid, payload, nil)
+}
+
+// AlgorithmAllowed reports whether credentials of kind may be signed with
+// alg: PS256 (RSA) only for EU DCC, SM2, Ed25519 and ES256 for our formats,
+// ES256 and PS256 for DCC.
+func AlgorithmAllowed(kind Kind, alg cose.Algorithm) bool {
+	switch alg {
+	case cose.ES256:
+		return true
+	case cose.PS256:
+		return kind == KindDCC
+	case cose.SM2SM3, cose.EdDSA:
+		return kind != KindDCC
+	}
+	return false
 }
 
 // Encode returns the code text of a signed message of the given kind:
