@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
 	"slices"
 	"time"
 
@@ -96,7 +97,7 @@ func ParsePolicy(data []byte) (*Policy, error) {
 	if err := dec.Decode(&f); err != nil {
 		return nil, fmt.Errorf("policy: %w", err)
 	}
-	if dec.More() {
+	if err := dec.Decode(&struct{}{}); err != io.EOF {
 		return nil, fmt.Errorf("policy: data after the JSON object")
 	}
 	p := &Policy{Version: f.Version, NATVerdict: f.NATVerdict, MinVaxDoses: f.MinVaxDoses,
@@ -145,15 +146,18 @@ func ParsePolicy(data []byte) (*Policy, error) {
 		}
 		*d.dst = v
 	}
-	return p, p.Validate()
+	if err := p.Validate(); err != nil {
+		return nil, err
+	}
+	return p, nil
 }
 
 // Validate checks the limits a policy may not exceed: a venue may tighten
 // the format caps, never extend them.
 func (p *Policy) Validate() error {
 	switch {
-	case p.MinVaxDoses < 0:
-		return fmt.Errorf("policy: min_vax_doses is negative")
+	case p.MinVaxDoses < 0 || p.MinVaxDoses > 10:
+		return fmt.Errorf("policy: min_vax_doses %d is outside 0..10", p.MinVaxDoses)
 	case p.CardMaxAge > DefaultCardMaxAge:
 		return fmt.Errorf("policy: card_max_age %v exceeds the 30-day card limit", p.CardMaxAge)
 	case p.DynamicMaxAge > DefaultDynamicMaxAge:

@@ -1,6 +1,7 @@
 package terminal
 
 import (
+	"encoding/hex"
 	"slices"
 	"strings"
 	"testing"
@@ -43,6 +44,8 @@ func TestParsePolicyRejects(t *testing.T) {
 		`{"stale_trust": "deny"}`,           // only warn or refer
 		`{"min_vax_doses": -1}`,             // negative
 		`{} {}`,                             // trailing data
+		`{"version": 1}}`,                   // trailing bracket
+		`{"min_vax_doses": 99}`,             // impossible
 		`[]`,                                // not an object
 		``,                                  // empty
 	} {
@@ -116,9 +119,16 @@ func TestParseKeys(t *testing.T) {
 }
 
 func TestParseRevocations(t *testing.T) {
-	got, err := ParseRevocations([]byte("# revoked 2026-11\nFSC-1\n\n  FSC-2  \r\n#FSC-3\n"))
-	if err != nil || !slices.Equal(got, []string{"FSC-1", "FSC-2"}) {
-		t.Errorf("got %q, %v; want [FSC-1 FSC-2]", got, err)
+	h3 := RevocationHash("FSC-3")
+	got, err := ParseRevocations([]byte("# revoked 2026-11\nFSC-1\n\n  FSC-2  \r\n#FSC-4\nsha256:" + hex.EncodeToString(h3[:]) + "\n"))
+	want := [][32]byte{RevocationHash("FSC-1"), RevocationHash("FSC-2"), h3}
+	if err != nil || !slices.Equal(got, want) {
+		t.Errorf("got %x, %v; want %x", got, err, want)
+	}
+	for _, bad := range []string{"sha256:abcd", "sha256:" + strings.Repeat("zz", 32)} {
+		if _, err := ParseRevocations([]byte(bad)); err == nil {
+			t.Errorf("ParseRevocations(%q): got nil error", bad)
+		}
 	}
 	if _, err := ParseRevocations([]byte(strings.Repeat("x", 200))); err == nil {
 		t.Errorf("an over-long serial was accepted")

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/asn1"
+	"encoding/hex"
 	"encoding/pem"
 	"fmt"
 	"slices"
@@ -105,10 +106,13 @@ func (t *Trust) IsRevoked(serial string) bool {
 // UTF-8 bytes, so lists do not spread the serials themselves.
 func RevocationHash(serial string) [sha256.Size]byte { return sha256.Sum256([]byte(serial)) }
 
-// ParseRevocations reads a revocation list: one serial per line; blank
-// lines and lines starting with # are skipped.
-func ParseRevocations(data []byte) ([]string, error) {
-	var serials []string
+// ParseRevocations reads a revocation list: one entry per line, either a
+// serial as printed on the card, or "sha256:" and the 64 hex digits of its
+// RevocationHash (so a published list need not spread the serials). Blank
+// lines and lines starting with # are skipped; surrounding spaces are not
+// part of an entry.
+func ParseRevocations(data []byte) ([][sha256.Size]byte, error) {
+	var hashes [][sha256.Size]byte
 	sc := bufio.NewScanner(bytes.NewReader(data))
 	for line := 1; sc.Scan(); line++ {
 		s := strings.TrimSpace(sc.Text())
@@ -116,14 +120,22 @@ func ParseRevocations(data []byte) ([]string, error) {
 			continue
 		}
 		if len(s) > 128 {
-			return nil, fmt.Errorf("revocations: line %d: serial longer than 128 bytes", line)
+			return nil, fmt.Errorf("revocations: line %d: entry longer than 128 bytes", line)
 		}
-		serials = append(serials, s)
+		if hexHash, ok := strings.CutPrefix(s, "sha256:"); ok {
+			var h [sha256.Size]byte
+			if n, err := hex.Decode(h[:], []byte(hexHash)); err != nil || n != sha256.Size || len(hexHash) != 2*sha256.Size {
+				return nil, fmt.Errorf("revocations: line %d: sha256: needs 64 hex digits", line)
+			}
+			hashes = append(hashes, h)
+			continue
+		}
+		hashes = append(hashes, RevocationHash(s))
 	}
 	if err := sc.Err(); err != nil {
 		return nil, fmt.Errorf("revocations: %w", err)
 	}
-	return serials, nil
+	return hashes, nil
 }
 
 // OIDs of the extended key usages that restrict an EU DCC signing
@@ -193,6 +205,9 @@ func publicKey(der []byte) (*Key, error) {
 	v, err := cose.NewKey(pub)
 	if err != nil {
 		return nil, err
+	}
+	if v.Alg == cose.PS256 {
+		return nil, fmt.Errorf("an RSA public key signs only EU DCCs: give its X.509 certificate instead")
 	}
 	return &Key{KID: cose.KeyIDOf(der), Verifier: v,
 		Kinds: []credential.Kind{credential.KindLive, credential.KindCard, credential.KindDynamic}}, nil

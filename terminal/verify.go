@@ -119,9 +119,13 @@ func (v *Verifier) VerifyAt(text string, now time.Time) Decision {
 		return d.decide(verdict, r, detail)
 	}
 	d.Verdict, d.Reason = checkHealth(&t.Policy, &u.Claims.Health, now)
-	if stale := or(t.Policy.StaleTrust, Warn); !t.ExpiresAt.IsZero() && now.After(t.ExpiresAt) && d.Verdict < stale {
-		d.Verdict, d.Reason = stale, TrustStale
+	if !t.ExpiresAt.IsZero() && now.After(t.ExpiresAt) {
+		// Stale trust data weakens a favourable decision; it never turns a
+		// denial into something softer. The log keeps the staleness either way.
 		d.Detail = fmt.Sprintf("trust data expired %s", t.ExpiresAt.UTC().Format(time.RFC3339))
+		if stale := or(t.Policy.StaleTrust, Warn); d.Verdict < stale {
+			d.Verdict, d.Reason = stale, TrustStale
+		}
 	}
 	return d
 }

@@ -97,7 +97,8 @@ func TestReasons(t *testing.T) {
 		{name: "yellow under a strict policy", text: with(credential.KindLive, func(c *credential.Claims) { c.Health.Color = credential.ColorYellow }), policy: Policy{Yellow: Deny}, verdict: Deny, reason: ColorYellow},
 		{name: "red", text: with(credential.KindCard, func(c *credential.Claims) { c.Health.Color = credential.ColorRed }), verdict: Deny, reason: ColorRed},
 		{name: "card past exp", text: card, at: t0.Add(30 * 24 * time.Hour), verdict: Deny, reason: Expired},
-		{name: "card past the 30-day cap", text: with(credential.KindCard, func(c *credential.Claims) { c.ExpiresAt = c.IssuedAt.AddDate(0, 0, 90) }), at: t0.AddDate(0, 0, 31), verdict: Deny, reason: Expired},
+		{name: "card past the 30-day cap", text: rogueCard(t, s, t0.Add(-time.Hour), t0.AddDate(0, 0, 90)), at: t0.AddDate(0, 0, 31), verdict: Deny, reason: Expired},
+		{name: "card within the 30-day cap", text: rogueCard(t, s, t0.Add(-time.Hour), t0.AddDate(0, 0, 90)), at: t0.AddDate(0, 0, 29), verdict: Pass, reason: OK},
 		{name: "card past a venue's 7-day cap", text: card, at: t0.AddDate(0, 0, 8), policy: Policy{CardMaxAge: 7 * 24 * time.Hour}, verdict: Deny, reason: Expired},
 		{name: "card issued in the future", text: with(credential.KindCard, func(c *credential.Claims) { c.IssuedAt = t0.Add(10 * time.Minute) }), verdict: Deny, reason: NotYetValid},
 		{name: "card within clock skew", text: with(credential.KindCard, func(c *credential.Claims) { c.IssuedAt = t0.Add(time.Minute) }), verdict: Pass, reason: OK},
@@ -111,7 +112,7 @@ func TestReasons(t *testing.T) {
 		{name: "dynamic, previous step", text: issue(t, s, claims(credential.KindDynamic)), at: t0.Add(credential.StepSeconds * time.Second), verdict: Pass, reason: OK},
 		{name: "dynamic, two steps old", text: issue(t, s, claims(credential.KindDynamic)), at: t0.Add(2 * credential.StepSeconds * time.Second), verdict: Deny, reason: StaleCode},
 		{name: "dynamic, two steps ahead", text: issue(t, s, claims(credential.KindDynamic)), at: t0.Add(-2 * credential.StepSeconds * time.Second), verdict: Deny, reason: NotYetValid},
-		{name: "dynamic past 24 h", text: with(credential.KindDynamic, func(c *credential.Claims) { c.IssuedAt = t0.Add(-25 * time.Hour); c.ExpiresAt = t0.Add(time.Hour) }), verdict: Deny, reason: Expired},
+		{name: "dynamic past 24 h", text: with(credential.KindDynamic, func(c *credential.Claims) { c.IssuedAt = t0.Add(-25 * time.Hour); c.ExpiresAt = c.IssuedAt.Add(24 * time.Hour) }), verdict: Deny, reason: Expired},
 		{name: "unknown key", text: issue(t, stranger, claims(credential.KindCard)), verdict: Deny, reason: KeyUnknown},
 		{name: "key for another issuer", text: card, trust: func(tr *Trust) { tr.Keys(kidOf(t, s))[0].Issuer = "110000" }, verdict: Deny, reason: KeyNotAllowed},
 		{name: "key not for cards", text: card, trust: func(tr *Trust) { tr.Keys(kidOf(t, s))[0].Kinds = []credential.Kind{credential.KindLive} }, verdict: Deny, reason: KeyNotAllowed},
@@ -395,4 +396,23 @@ func TestDecisionJSONHidesSerial(t *testing.T) {
 			t.Errorf("json of %T: %s; want the decision form without the serial", v, out)
 		}
 	}
+}
+
+// rogueCard returns a green card valid from iat to exp, signed by s even
+// where credential.Sign refuses (a card of more than 30 days): the claims
+// are encoded by hand, as an issuer outside this code base would.
+func rogueCard(t testing.TB, s *cose.Signer, iat, exp time.Time) string {
+	t.Helper()
+	payload, err := cose.EncMode.Marshal(map[int64]any{
+		1: "350000", 4: exp.Unix(), 6: iat.Unix(),
+		-65537: map[int64]any{1: 2, 2: 1, 3: "张*", 4: "1234", 9: "FSC-ROGUE"},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	msg, err := cose.Sign(nil, s, kidOf(t, s), payload, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return credential.Encode(credential.KindCard, msg)
 }

@@ -132,12 +132,12 @@ func (o *verifyOptions) trust() (*terminal.Trust, error) {
 		if err != nil {
 			return nil, err
 		}
-		serials, err := terminal.ParseRevocations(data)
+		hashes, err := terminal.ParseRevocations(data)
 		if err != nil {
 			return nil, usagef("--revoked: %s: %v", o.revoked, err)
 		}
-		for _, s := range serials {
-			t.Revoke(s)
+		for _, h := range hashes {
+			t.RevokeHash(h)
 		}
 	}
 	if o.policy != "" {

@@ -24,8 +24,9 @@ const MaxMessageSize = 16 << 10
 // COSE_Sign1 message within this package's limits.
 var ErrMalformed = errors.New("cose: malformed message")
 
-// ErrUnsupported is returned, wrapped, for a well-formed message that uses an
-// algorithm or a critical header this package does not understand.
+// ErrUnsupported is returned, wrapped, for a well-formed message with a
+// critical header this package does not understand. (An unknown algorithm
+// decodes; no key will verify it.)
 var ErrUnsupported = errors.New("cose: unsupported message")
 
 // DecMode decodes the CBOR of COSE headers and payload claims strictly:

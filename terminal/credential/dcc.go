@@ -109,6 +109,8 @@ func parseDCC(data []byte) (*Unverified, error) {
 	switch {
 	case c.IssuedAt.IsZero() || c.ExpiresAt.IsZero():
 		return nil, fmt.Errorf("dcc claims: iat and exp are required")
+	case !c.ExpiresAt.After(c.IssuedAt):
+		return nil, fmt.Errorf("dcc claims: exp not after iat")
 	case !textOK(c.Issuer, maxIssuer) || !textOK(c.Health.Name, maxName) || !textOK(c.Serial, 2*maxSerial):
 		return nil, fmt.Errorf("dcc claims: a text field is too long or has control characters")
 	}

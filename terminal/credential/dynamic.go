@@ -43,10 +43,29 @@ func parseDynamic(data []byte) (*Unverified, error) {
 	if err != nil {
 		return nil, err
 	}
+	if u.holderKey, err = holderKey(u.Claims.HolderKey); err != nil {
+		return nil, err
+	}
 	u.Step = d.Step
 	u.holderSig = d.HolderSig
 	u.holderTBS = holderTBS(d.Credential, d.Step)
 	return u, nil
+}
+
+// holderKey reads the holder's SPKI: an SM2, Ed25519 or P-256 key.
+func holderKey(spki []byte) (*cose.Key, error) {
+	pub, err := cose.ParsePublicKey(spki)
+	if err != nil {
+		return nil, fmt.Errorf("holder key: %w", err)
+	}
+	k, err := cose.NewKey(pub)
+	if err != nil {
+		return nil, fmt.Errorf("holder key: %w", err)
+	}
+	if k.Alg == cose.PS256 {
+		return nil, fmt.Errorf("holder key: RSA is not a holder key algorithm")
+	}
+	return k, nil
 }
 
 // holderTBS returns the bytes the holder signs: the CBOR array
@@ -75,26 +94,12 @@ func appendHead(b []byte, major byte, n uint64) []byte {
 	return append(b, major|27, byte(n>>56), byte(n>>48), byte(n>>40), byte(n>>32), byte(n>>24), byte(n>>16), byte(n>>8), byte(n))
 }
 
-// HolderKey returns the verification key bound by a dynamic credential.
-// The credential's issuer signature must be verified before it is trusted.
-func (u *Unverified) HolderKey() (*cose.Key, error) {
-	pub, err := cose.ParsePublicKey(u.Claims.HolderKey)
-	if err != nil {
-		return nil, err
-	}
-	return cose.NewKey(pub)
-}
-
 // VerifyHolder checks the holder's signature over the step of a dynamic code.
 func (u *Unverified) VerifyHolder() error {
 	if u.Kind != KindDynamic {
 		return fmt.Errorf("credential: a %v code has no holder signature", u.Kind)
 	}
-	key, err := u.HolderKey()
-	if err != nil {
-		return err
-	}
-	return key.Verify(u.holderTBS, u.holderSig)
+	return u.holderKey.Verify(u.holderTBS, u.holderSig)
 }
 
 // HolderSignature returns the holder's signature of a dynamic code; with the
@@ -104,6 +109,9 @@ func (u *Unverified) HolderSignature() []byte { return u.holderSig }
 // Present returns the FSD1 text a holder's phone shows during step: the
 // issuer's credential and the holder's signature over it and the step.
 func Present(rand io.Reader, holder *cose.Signer, credential []byte, step int64) (string, error) {
+	if holder.Alg == cose.PS256 {
+		return "", fmt.Errorf("credential: RSA is not a holder key algorithm")
+	}
 	sig, err := holder.Sign(rand, holderTBS(credential, step))
 	if err != nil {
 		return "", err

@@ -49,6 +49,7 @@ type Unverified struct {
 
 	// Dynamic codes only: the time step the holder signed and the signature.
 	Step      int64
+	holderKey *cose.Key
 	holderSig []byte
 	holderTBS []byte
 
@@ -58,12 +59,12 @@ type Unverified struct {
 // Parse reads a code text. It returns an error wrapping ErrFormatUnknown or
 // ErrMalformed; it never checks a signature.
 func Parse(text string) (*Unverified, error) {
-	if len(text) > MaxTextLen {
-		return nil, fmt.Errorf("%w: %d characters exceeds %d", ErrMalformed, len(text), MaxTextLen)
-	}
 	kind, body, ok := cutPrefix(text)
 	if !ok {
 		return nil, ErrFormatUnknown
+	}
+	if len(text) > MaxTextLen {
+		return nil, fmt.Errorf("%w: %d characters exceeds %d", ErrMalformed, len(text), MaxTextLen)
 	}
 	u, err := parse(kind, body)
 	if err != nil {
@@ -100,10 +101,12 @@ func parse(kind Kind, body string) (*Unverified, error) {
 }
 
 // inflateFor decompresses a payload. EU DCC allows an uncompressed COSE
-// message (a zlib stream starts with 0x78, a tagged COSE_Sign1 with 0xd2 or 0xd8);
-// our formats are always compressed.
+// message; our formats are always compressed. A zlib stream's first byte
+// has compression method 8 in its low bits and a window size of at most 7
+// in its high bits (0x08 to 0x78); a COSE message starts with 0x84 (array),
+// 0xd2 (tag 18) or 0xd8 (tag 61), none of which fits.
 func inflateFor(kind Kind, data []byte) ([]byte, error) {
-	if kind == KindDCC && len(data) > 0 && data[0] != 0x78 {
+	if kind == KindDCC && len(data) > 0 && !(data[0]&0x0f == 8 && data[0]>>4 <= 7) {
 		return data, nil
 	}
 	return Inflate(data)
@@ -131,6 +134,9 @@ func Sign(rand io.Reader, issuer *cose.Signer, c *Claims) ([]byte, error) {
 	if !AlgorithmAllowed(c.Kind, issuer.Alg) {
 		return nil, fmt.Errorf("credential: %v does not sign %v credentials", issuer.Alg, c.Kind)
 	}
+	if max := MaxLifetime(c.Kind); max > 0 && c.ExpiresAt.Sub(c.IssuedAt) > max {
+		return nil, fmt.Errorf("credential: a %v credential lives at most %v", c.Kind, max)
+	}
 	payload, err := encodeClaims(c)
 	if err != nil {
 		return nil, err
@@ -155,6 +161,19 @@ func AlgorithmAllowed(kind Kind, alg cose.Algorithm) bool {
 		return kind != KindDCC
 	}
 	return false
+}
+
+// MaxLifetime returns the longest a credential of kind may be valid from
+// its issue: 30 days for a card, 24 hours for a dynamic credential, and
+// zero (no format limit) for the others.
+func MaxLifetime(kind Kind) time.Duration {
+	switch kind {
+	case KindCard:
+		return 30 * 24 * time.Hour
+	case KindDynamic:
+		return 24 * time.Hour
+	}
+	return 0
 }
 
 // Encode returns the code text of a signed message of the given kind:
