@@ -91,6 +91,9 @@ type policyFile struct {
 // names and out-of-range values are errors: a typo must not silently relax
 // a venue's rules.
 func ParsePolicy(data []byte) (*Policy, error) {
+	if trimmed := bytes.TrimSpace(data); len(trimmed) == 0 || trimmed[0] != '{' {
+		return nil, fmt.Errorf("policy: not a JSON object")
+	}
 	var f policyFile
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()

@@ -47,6 +47,7 @@ func TestParsePolicyRejects(t *testing.T) {
 		`{"version": 1}}`,                   // trailing bracket
 		`{"min_vax_doses": 99}`,             // impossible
 		`[]`,                                // not an object
+		`null`,                              // not an object either
 		``,                                  // empty
 	} {
 		if _, err := ParsePolicy([]byte(in)); err == nil {
@@ -125,7 +126,7 @@ func TestParseRevocations(t *testing.T) {
 	if err != nil || !slices.Equal(got, want) {
 		t.Errorf("got %x, %v; want %x", got, err, want)
 	}
-	for _, bad := range []string{"sha256:abcd", "sha256:" + strings.Repeat("zz", 32)} {
+	for _, bad := range []string{"sha256:abcd", "SHA256:abcd", "sha256:" + strings.Repeat("zz", 32)} {
 		if _, err := ParseRevocations([]byte(bad)); err == nil {
 			t.Errorf("ParseRevocations(%q): got nil error", bad)
 		}

@@ -122,7 +122,8 @@ func ParseRevocations(data []byte) ([][sha256.Size]byte, error) {
 		if len(s) > 128 {
 			return nil, fmt.Errorf("revocations: line %d: entry longer than 128 bytes", line)
 		}
-		if hexHash, ok := strings.CutPrefix(s, "sha256:"); ok {
+		if len(s) >= 7 && strings.EqualFold(s[:7], "sha256:") {
+			hexHash := s[7:]
 			var h [sha256.Size]byte
 			if n, err := hex.Decode(h[:], []byte(hexHash)); err != nil || n != sha256.Size || len(hexHash) != 2*sha256.Size {
 				return nil, fmt.Errorf("revocations: line %d: sha256: needs 64 hex digits", line)

@@ -112,7 +112,10 @@ func TestReasons(t *testing.T) {
 		{name: "dynamic, previous step", text: issue(t, s, claims(credential.KindDynamic)), at: t0.Add(credential.StepSeconds * time.Second), verdict: Pass, reason: OK},
 		{name: "dynamic, two steps old", text: issue(t, s, claims(credential.KindDynamic)), at: t0.Add(2 * credential.StepSeconds * time.Second), verdict: Deny, reason: StaleCode},
 		{name: "dynamic, two steps ahead", text: issue(t, s, claims(credential.KindDynamic)), at: t0.Add(-2 * credential.StepSeconds * time.Second), verdict: Deny, reason: NotYetValid},
-		{name: "dynamic past 24 h", text: with(credential.KindDynamic, func(c *credential.Claims) { c.IssuedAt = t0.Add(-25 * time.Hour); c.ExpiresAt = c.IssuedAt.Add(24 * time.Hour) }), verdict: Deny, reason: Expired},
+		{name: "dynamic past 24 h", text: with(credential.KindDynamic, func(c *credential.Claims) {
+			c.IssuedAt = t0.Add(-25 * time.Hour)
+			c.ExpiresAt = c.IssuedAt.Add(24 * time.Hour)
+		}), verdict: Deny, reason: Expired},
 		{name: "unknown key", text: issue(t, stranger, claims(credential.KindCard)), verdict: Deny, reason: KeyUnknown},
 		{name: "key for another issuer", text: card, trust: func(tr *Trust) { tr.Keys(kidOf(t, s))[0].Issuer = "110000" }, verdict: Deny, reason: KeyNotAllowed},
 		{name: "key not for cards", text: card, trust: func(tr *Trust) { tr.Keys(kidOf(t, s))[0].Kinds = []credential.Kind{credential.KindLive} }, verdict: Deny, reason: KeyNotAllowed},

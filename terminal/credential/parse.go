@@ -137,6 +137,11 @@ func Sign(rand io.Reader, issuer *cose.Signer, c *Claims) ([]byte, error) {
 	if max := MaxLifetime(c.Kind); max > 0 && c.ExpiresAt.Sub(c.IssuedAt) > max {
 		return nil, fmt.Errorf("credential: a %v credential lives at most %v", c.Kind, max)
 	}
+	if c.Kind == KindDynamic {
+		if _, err := holderKey(c.HolderKey); err != nil {
+			return nil, fmt.Errorf("credential: %w", err)
+		}
+	}
 	payload, err := encodeClaims(c)
 	if err != nil {
 		return nil, err
