@@ -6,14 +6,15 @@ require (
 	github.com/emmansun/gmsm v0.15.5
 	github.com/fxamacker/cbor/v2 v2.10.0
 	github.com/gen2brain/go-fitz v1.24.15
+	github.com/klauspost/compress v1.20.3
 	github.com/makiuchi-d/gozxing v0.1.1
+	golang.org/x/crypto v0.4.0
 )
 
 require (
 	github.com/ebitengine/purego v0.8.4 // indirect
 	github.com/jupiterrider/ffi v0.5.0 // indirect
 	github.com/x448/float16 v0.8.4 // indirect
-	golang.org/x/crypto v0.4.0 // indirect
 	golang.org/x/sys v0.33.0 // indirect
 	golang.org/x/text v0.5.0 // indirect
 	golang.org/x/xerrors v0.0.0-20200804184101-5ec99f83aff1 // indirect

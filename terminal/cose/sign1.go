@@ -82,10 +82,10 @@ type sign1 struct {
 // labels, are ignored unless a crit list names them. A present label
 // decodes to non-nil raw bytes.
 type header struct {
-	Alg  cbor.RawMessage `cbor:"1,keyasint,omitempty"`
+	Alg  *int64          `cbor:"1,keyasint,omitempty"`
 	Crit cbor.RawMessage `cbor:"2,keyasint,omitempty"`
 	Cty  cbor.RawMessage `cbor:"3,keyasint,omitempty"`
-	KID  cbor.RawMessage `cbor:"4,keyasint,omitempty"`
+	KID  []byte          `cbor:"4,keyasint,omitempty"` // absent: nil; empty: non-nil
 }
 
 // Decode parses a COSE_Sign1 message, tagged (18, optionally inside CWT tag
@@ -140,19 +140,13 @@ func (m *UnverifiedSign1) readHeaders(unprotected *header) error {
 	if err := checkCrit(&protected); err != nil {
 		return err
 	}
-	var a int64
-	if err := DecMode.Unmarshal(protected.Alg, &a); err != nil {
-		return fmt.Errorf("%w: algorithm: %v", ErrMalformed, err)
+	m.Alg = Algorithm(*protected.Alg)
+	m.KID = protected.KID
+	if m.KID == nil {
+		m.KID = unprotected.KID
 	}
-	m.Alg = Algorithm(a)
-	kid := protected.KID
-	if kid == nil {
-		kid = unprotected.KID
-	}
-	if kid != nil {
-		if err := DecMode.Unmarshal(kid, &m.KID); err != nil || len(m.KID) == 0 {
-			return fmt.Errorf("%w: kid must be a non-empty byte string", ErrMalformed)
-		}
+	if m.KID != nil && len(m.KID) == 0 {
+		return fmt.Errorf("%w: kid must be a non-empty byte string", ErrMalformed)
 	}
 	return nil
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/rand"
 	"errors"
+	"fmt"
 	"reflect"
 	"strings"
 	"sync"
@@ -257,8 +258,8 @@ func TestDCCRoundTrip(t *testing.T) {
 		s := issuer(t, alg)
 		key := newKey(t, s)
 		for name, d := range entries {
-			for _, opts := range []*cose.SignOptions{nil, {KIDUnprotected: true}} {
-				t.Run(alg.String()+"/"+name, func(t *testing.T) {
+			for _, opts := range []*cose.SignOptions{{}, {KIDUnprotected: true}} {
+				t.Run(fmt.Sprintf("%v/%s/kid unprotected %v", alg, name, opts.KIDUnprotected), func(t *testing.T) {
 					msg, err := SignDCC(rand.Reader, s, kid, "AT", iat, exp, &d, opts)
 					if err != nil {
 						t.Fatal(err)
@@ -395,6 +396,13 @@ func TestParseErrors(t *testing.T) {
 		}
 		if !errors.Is(err, tt.want) || errors.Is(err, other) {
 			t.Errorf("%s: got %v, want %v", tt.name, err, tt.want)
+		}
+	}
+
+	// Each signs its kind: a valid live code is no card.
+	for _, text := range []string{PrefixCard + body(live), PrefixLive + body(card)} {
+		if _, err := Parse(text); err == nil || !strings.Contains(err.Error(), "signed kind") {
+			t.Errorf("Parse(%.10q...): got %v, want a signed kind mismatch", text, err)
 		}
 	}
 }
