@@ -125,7 +125,10 @@ func ParseRevocations(data []byte) ([][sha256.Size]byte, error) {
 		if len(s) >= 7 && strings.EqualFold(s[:7], "sha256:") {
 			hexHash := s[7:]
 			var h [sha256.Size]byte
-			if n, err := hex.Decode(h[:], []byte(hexHash)); err != nil || n != sha256.Size || len(hexHash) != 2*sha256.Size {
+			if len(hexHash) != hex.EncodedLen(sha256.Size) {
+				return nil, fmt.Errorf("revocations: line %d: sha256: needs 64 hex digits", line)
+			}
+			if _, err := hex.Decode(h[:], []byte(hexHash)); err != nil {
 				return nil, fmt.Errorf("revocations: line %d: sha256: needs 64 hex digits", line)
 			}
 			hashes = append(hashes, h)
