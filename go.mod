@@ -9,13 +9,14 @@ require (
 	github.com/klauspost/compress v1.20.3
 	github.com/makiuchi-d/gozxing v0.1.1
 	golang.org/x/crypto v0.4.0
+	golang.org/x/image v0.47.0
 )
 
 require (
 	github.com/ebitengine/purego v0.8.4 // indirect
 	github.com/jupiterrider/ffi v0.5.0 // indirect
 	github.com/x448/float16 v0.8.4 // indirect
-	golang.org/x/sys v0.33.0 // indirect
-	golang.org/x/text v0.5.0 // indirect
+	golang.org/x/sys v0.49.0 // indirect
+	golang.org/x/text v0.43.0 // indirect
 	golang.org/x/xerrors v0.0.0-20200804184101-5ec99f83aff1 // indirect
 )

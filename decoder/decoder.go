@@ -4,10 +4,12 @@ import (
 	"errors"
 	"fmt"
 	"image"
+	"math"
 	"time"
 
 	"github.com/makiuchi-d/gozxing"
 	"github.com/makiuchi-d/gozxing/qrcode"
+	qrdecoder "github.com/makiuchi-d/gozxing/qrcode/decoder"
 )
 
 // MaxPixels bounds the images Decode accepts (a 48-megapixel photo).
@@ -28,6 +30,21 @@ type Code struct {
 	Step   string  // the ladder step that read it, for statistics
 }
 
+// Bounds returns a rectangle around the code with room for it to move a
+// little, for DecodeHint on the next frame: the box of its points grown by
+// half its size on every side. It is empty for a code without points.
+func (c Code) Bounds() image.Rectangle {
+	if len(c.Points) == 0 {
+		return image.Rectangle{}
+	}
+	x0, y0, x1, y1 := c.Points[0].X, c.Points[0].Y, c.Points[0].X, c.Points[0].Y
+	for _, p := range c.Points[1:] {
+		x0, y0, x1, y1 = min(x0, p.X), min(y0, p.Y), max(x1, p.X), max(y1, p.Y)
+	}
+	grow := max(x1-x0, y1-y0) / 2
+	return image.Rect(int(x0-grow), int(y0-grow), int(math.Ceil(x1+grow)), int(math.Ceil(y1+grow)))
+}
+
 // Options tunes a Decoder; nil means the defaults.
 type Options struct {
 	// Budget is the time the ladder may take per image; the first step
@@ -43,18 +60,39 @@ type Options struct {
 // DefaultBudget is the decode time a camera frame may take by default.
 const DefaultBudget = 50 * time.Millisecond
 
+// The ladder's steps, as Code.Step names them.
+const (
+	StepHint     = "hint"     // the crop around the caller's hint
+	StepLuma     = "luma"     // the luma plane, as gozxing would binarize it
+	StepInverted = "inverted" // the same, inverted: white-on-black codes
+	StepChannel  = "channel"  // a colour image's darkest channel, min(R,G,B)
+	StepBorder   = "border"   // the luma plane inside a white quiet zone
+	StepUpscale  = "upscale"  // a 2–4× bilinear crop around finder patterns
+	StepPure     = "pure"     // the image is nothing but the code
+	StepGlobal   = "global"   // one threshold for the whole image
+)
+
 // Decoder decodes images, reusing its buffers from one call to the next.
 type Decoder struct {
-	opts   Options
-	luma   []byte
-	reader gozxing.Reader
-	hints  map[gozxing.DecodeHintType]any
+	opts    Options
+	bin     binarizer
+	scanner scanner
+	sampler sampler
+	luma    []byte // an image's luma when it has no plane to read in place
+	half    []byte
+	padded  []byte
+	scaled  []byte
+	blend   []uint32
+	reader  gozxing.Reader // for the pure step
+	trace   func(step string, took time.Duration, codes int) // for tests
 }
 
 // New returns a Decoder.
 func New(opts *Options) *Decoder {
-	d := &Decoder{reader: qrcode.NewQRCodeReader(),
-		hints: map[gozxing.DecodeHintType]any{gozxing.DecodeHintType_TRY_HARDER: true}}
+	d := &Decoder{reader: qrcode.NewQRCodeReader(), sampler: sampler{
+		dec:   qrdecoder.NewDecoder(),
+		hints: map[gozxing.DecodeHintType]any{gozxing.DecodeHintType_TRY_HARDER: true},
+	}}
 	if opts != nil {
 		d.opts = *opts
 	}
@@ -70,76 +108,56 @@ func New(opts *Options) *Decoder {
 // Decode returns the codes found in img: none is an empty result, not an
 // error. An error means the image itself is unusable.
 func (d *Decoder) Decode(img image.Image) ([]Code, error) {
-	src, err := d.luminance(img)
+	return d.DecodeHint(img, image.Rectangle{})
+}
+
+// DecodeHint is Decode for a camera pipeline that knows where the last
+// code was, such as the Bounds of the code read from the previous frame:
+// it first looks in that part of img, grown by a quarter on every side,
+// and only then climbs the ladder over the whole image. An empty hint, or
+// one outside img, is Decode.
+func (d *Decoder) DecodeHint(img image.Image, hint image.Rectangle) ([]Code, error) {
+	start := d.opts.Now()
+	luma, err := d.lumaPlane(img)
 	if err != nil {
 		return nil, err
 	}
-	for _, step := range []struct {
+	p := &pass{d: d, img: img, luma: luma, origin: img.Bounds().Min, start: start}
+	type step struct {
 		name string
-		src  gozxing.LuminanceSource
-	}{{"luma", src}, {"inverted", src.Invert()}} {
-		if c, ok := d.read(step.src, step.name); ok {
-			return []Code{c}, nil
+		run  func()
+	}
+	steps := []step{
+		{StepLuma, p.lumaSteps},
+		{StepChannel, p.channelStep},
+		{StepBorder, p.borderStep},
+		{StepUpscale, p.upscaleStep},
+		{StepPure, p.pureStep},
+		{StepGlobal, p.globalStep},
+	}
+	if !hint.Empty() {
+		steps = append([]step{{StepHint, func() { p.hint(hint) }}}, steps...)
+	}
+	for i, s := range steps {
+		// The first step always runs, and the first of the image after the
+		// hint's crop too, unless the crop gave the code.
+		if s.name == StepLuma && i > 0 && len(p.codes) > 0 && !d.opts.Multi ||
+			s.name != StepLuma && i > 0 && !p.more() {
+			break
+		}
+		t0 := d.opts.Now()
+		s.run()
+		if d.trace != nil {
+			d.trace(s.name, d.opts.Now().Sub(t0), len(p.codes))
 		}
 	}
-	return nil, nil
+	return p.codes, nil
 }
 
-func (d *Decoder) read(src gozxing.LuminanceSource, step string) (Code, bool) {
-	bmp, err := gozxing.NewBinaryBitmap(gozxing.NewHybridBinarizer(src))
-	if err != nil {
-		return Code{}, false
+// checkSize refuses images Decode cannot work on.
+func checkSize(w, h int) error {
+	if w <= 0 || h <= 0 || w > MaxPixels || h > MaxPixels || w*h > MaxPixels {
+		return fmt.Errorf("%w: %dx%d", ErrImage, w, h)
 	}
-	res, err := d.reader.Decode(bmp, d.hints)
-	if err != nil {
-		return Code{}, false
-	}
-	c := Code{Text: res.GetText(), Step: step}
-	for _, p := range res.GetResultPoints() {
-		c.Points = append(c.Points, Point{p.GetX(), p.GetY()})
-	}
-	return c, true
-}
-
-// luminance returns img's luma plane as a gozxing source without a per-pixel
-// allocation: the Y plane of a camera's YCbCr frame or the pixels of a
-// Gray image are used in place; other images are converted once into a
-// reused buffer.
-func (d *Decoder) luminance(img image.Image) (gozxing.LuminanceSource, error) {
-	b := img.Bounds()
-	w, h := b.Dx(), b.Dy()
-	if w <= 0 || h <= 0 || w*h > MaxPixels {
-		return nil, fmt.Errorf("%w: %dx%d", ErrImage, w, h)
-	}
-	switch m := img.(type) {
-	case *image.Gray:
-		return planar(m.Pix, m.Stride, m.PixOffset(b.Min.X, b.Min.Y), w, h)
-	case *image.YCbCr:
-		return planar(m.Y, m.YStride, m.YOffset(b.Min.X, b.Min.Y), w, h)
-	}
-	if cap(d.luma) < w*h {
-		d.luma = make([]byte, w*h)
-	}
-	d.luma = d.luma[:w*h]
-	for y := 0; y < h; y++ {
-		row := d.luma[y*w : (y+1)*w]
-		for x := range row {
-			r, g, bl, _ := img.At(b.Min.X+x, b.Min.Y+y).RGBA()
-			row[x] = byte((19595*r + 38470*g + 7471*bl + 1<<15) >> 24)
-		}
-	}
-	return planar(d.luma, w, 0, w, h)
-}
-
-// planar wraps a luma plane that starts at offset and has the given stride.
-func planar(pix []byte, stride, offset, w, h int) (gozxing.LuminanceSource, error) {
-	rows := (h-1)*stride + w
-	if offset+rows > len(pix) {
-		return nil, fmt.Errorf("%w: pixel buffer too short", ErrImage)
-	}
-	src, err := gozxing.NewPlanarYUVLuminanceSource(pix[offset:offset+rows], stride, h, 0, 0, w, h, false)
-	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrImage, err)
-	}
-	return src, nil
+	return nil
 }

@@ -1,0 +1,105 @@
+package decoder
+
+import (
+	"bytes"
+	"image"
+	"image/color"
+	"image/gif"
+	"image/png"
+	"math"
+	"testing"
+	"time"
+
+	"github.com/fuscan/fuscan/qrcard"
+)
+
+// fuzzMaxPixels bounds the images FuzzDecode decodes: enough for a code,
+// small enough that every input is quick.
+const fuzzMaxPixels = 1 << 18
+
+// FuzzDecode feeds arbitrary PNG and GIF files to Decode, one code at a
+// time and Multi: whatever the pixels, it must not panic, must keep to its
+// budget (no hang) and must return sane positions. Images are refused
+// above fuzzMaxPixels before they are decoded, as a caller should.
+func FuzzDecode(f *testing.F) {
+	for _, seed := range fuzzSeeds(f) {
+		f.Add(seed)
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		cfg, _, err := image.DecodeConfig(bytes.NewReader(data))
+		if err != nil || cfg.Width*cfg.Height > fuzzMaxPixels || cfg.Width > 1<<12 || cfg.Height > 1<<12 {
+			return
+		}
+		img, _, err := image.Decode(bytes.NewReader(data))
+		if err != nil {
+			return
+		}
+		for _, opts := range []*Options{nil, {Multi: true}} {
+			start := time.Now()
+			codes, err := New(opts).Decode(img)
+			if took := time.Since(start); took > time.Second {
+				t.Errorf("decoding took %v, want within the budget of %v", took, DefaultBudget)
+			}
+			if err != nil {
+				if b := img.Bounds(); b.Dx() > 0 && b.Dy() > 0 {
+					t.Fatalf("%v image: %v", b, err)
+				}
+				continue
+			}
+			for _, c := range codes {
+				for _, p := range c.Points {
+					if math.IsNaN(p.X+p.Y) || math.IsInf(p.X+p.Y, 0) {
+						t.Fatalf("code %q: got point %v", c.Text, p)
+					}
+				}
+			}
+		}
+	})
+}
+
+// fuzzSeeds returns PNG and GIF files of codes: plain, inverted, tiny,
+// paletted, and a transparent one.
+func fuzzSeeds(tb testing.TB) [][]byte {
+	tb.Helper()
+	var seeds [][]byte
+	add := func(img image.Image, asGIF bool) {
+		var buf bytes.Buffer
+		var err error
+		if asGIF {
+			err = gif.Encode(&buf, img, nil)
+		} else {
+			err = png.Encode(&buf, img)
+		}
+		if err != nil {
+			tb.Fatal(err)
+		}
+		seeds = append(seeds, buf.Bytes())
+	}
+	for _, px := range []int{1, 2, 3} {
+		img, err := qrcard.Image(sample[:40], &qrcard.ImageOptions{ModulePx: px})
+		if err != nil {
+			tb.Fatal(err)
+		}
+		add(img, false)
+		add(img, true)
+		inv := image.NewGray(img.Bounds())
+		for i, p := range img.Pix {
+			inv.Pix[i] = 255 - p
+		}
+		add(inv, false)
+	}
+	// A transparent NRGBA code: its background must count as paper.
+	img, err := qrcard.Image("FSC1:TRANSPARENT", &qrcard.ImageOptions{ModulePx: 3})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	nrgba := image.NewNRGBA(img.Bounds())
+	for i, p := range img.Pix {
+		if p < 128 {
+			nrgba.Set(i%img.Stride, i/img.Stride, color.NRGBA{0, 0, 0, 255})
+		}
+	}
+	add(nrgba, false)
+	add(image.NewGray(image.Rect(0, 0, 1, 1)), false)
+	return seeds
+}

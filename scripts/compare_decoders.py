@@ -1,0 +1,228 @@
+#!/usr/bin/python3
+"""Compares QR decoders on a corpus written by "fuscanctl corpus".
+
+    compare_decoders.py [--fuscanctl PATH] [--results FILE] DIR
+
+Reads DIR/truth.jsonl and decodes every image in DIR with zxing-cpp
+(zxingcpp.read_barcodes, QR codes only) and zbar (QR codes only), both on the
+same 8-bit gray pixels (colour images converted with BT.601 luma, as PIL's
+"L" mode does), timing each decode alone: loading and converting the file is
+not counted. With --fuscanctl, it also runs "fuscanctl decode --json" on the
+same files and takes the decode times it reports (which exclude file loading
+too); fuscan gets the files themselves, so it may use a colour image's
+channels. The PDF card sheet is decoded by fuscan only.
+
+Prints a table per category: images, then for each decoder the images whose
+true text was found ("ok"), the images where a text other than the truth was
+returned ("wrong"; for empty frames, any text), and the median and 95th
+percentile decode time in milliseconds. "any" counts the images that at least
+one of zxing-cpp and zbar read. --results writes one JSON line per image and
+decoder, for a closer look.
+
+Needs Debian's python3-zxing-cpp, python3-zbar, python3-pil and python3-numpy
+(scripts/compare.sh installs them) and runs with /usr/bin/python3.
+"""
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from collections import OrderedDict
+
+import numpy as np
+import zbar
+import zxingcpp
+from PIL import Image
+
+
+def load_gray(path):
+    """Returns the image at path as a C-contiguous 2-D uint8 array of luma."""
+    with Image.open(path) as im:
+        im.load()
+        if im.mode != "L":
+            im = im.convert("RGB").convert("L")
+        return np.ascontiguousarray(np.asarray(im, dtype=np.uint8))
+
+
+class ZXingCPP:
+    name = "zxing-cpp"
+
+    def decode(self, gray):
+        t = time.perf_counter()
+        results = zxingcpp.read_barcodes(gray, formats=zxingcpp.BarcodeFormat.QRCode)
+        ms = (time.perf_counter() - t) * 1000
+        return [r.text for r in results if r.valid], ms
+
+
+class ZBar:
+    name = "zbar"
+
+    def __init__(self):
+        self.scanner = zbar.ImageScanner()
+        self.scanner.set_config(zbar.Symbol.NONE, zbar.Config.ENABLE, 0)
+        self.scanner.set_config(zbar.Symbol.QRCODE, zbar.Config.ENABLE, 1)
+
+    def decode(self, gray):
+        h, w = gray.shape
+        image = zbar.Image(w, h, "Y800", gray.tobytes())
+        t = time.perf_counter()
+        self.scanner.scan(image)
+        ms = (time.perf_counter() - t) * 1000
+        return [s.data for s in image], ms
+
+
+def run_fuscan(fuscanctl, directory, files):
+    """Returns {file: (texts, ms, error)} from "fuscanctl decode --json"."""
+    out = {}
+    batch = 64  # keep command lines short
+    for i in range(0, len(files), batch):
+        paths = [os.path.join(directory, f) for f in files[i:i + batch]]
+        proc = subprocess.run([fuscanctl, "decode", "--json"] + paths,
+                              capture_output=True, text=True)
+        if proc.returncode not in (0, 1):
+            sys.exit("fuscanctl decode failed (exit %d): %s" % (proc.returncode, proc.stderr.strip()))
+        for line in proc.stdout.splitlines():
+            r = json.loads(line)
+            texts = [(c["text"], c.get("page", 0)) for c in r.get("codes") or []]
+            out[os.path.basename(r["file"])] = (texts, float(r.get("ms", 0)), r.get("error"))
+    return out
+
+
+def percentile(values, p):
+    if not values:
+        return float("nan")
+    v = sorted(values)
+    k = (len(v) - 1) * p / 100
+    lo, hi = int(k), min(int(k) + 1, len(v) - 1)
+    return v[lo] + (v[hi] - v[lo]) * (k - lo)
+
+
+class Tally:
+    def __init__(self):
+        self.images = 0
+        self.ok = {}
+        self.wrong = {}
+        self.ms = {}
+        self.any = 0
+
+    def add(self, decoder, ok, wrong, ms):
+        self.ok[decoder] = self.ok.get(decoder, 0) + ok
+        self.wrong[decoder] = self.wrong.get(decoder, 0) + wrong
+        self.ms.setdefault(decoder, []).append(ms)
+
+
+def judge(truth, texts):
+    """Returns (found, wrong) for the texts a decoder returned."""
+    if not truth:
+        return False, bool(texts)
+    return truth in texts, any(t != truth for t in texts)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("dir")
+    ap.add_argument("--fuscanctl", help="path of a fuscanctl that has the decode command")
+    ap.add_argument("--results", help="write per-image results to this JSON Lines file")
+    args = ap.parse_args()
+
+    with open(os.path.join(args.dir, "truth.jsonl")) as f:
+        truth = [json.loads(line) for line in f if line.strip()]
+    images = [t for t in truth if not t["file"].endswith(".pdf")]
+    cards = [t for t in truth if t["file"].endswith(".pdf")]
+
+    decoders = [ZXingCPP(), ZBar()]
+    names = [d.name for d in decoders]
+    fuscan = None
+    if args.fuscanctl:
+        files = [t["file"] for t in images] + sorted({t["file"] for t in cards})
+        fuscan = run_fuscan(args.fuscanctl, args.dir, files)
+        names.append("fuscan")
+
+    # Warm up: the first call of a library may pay for its set-up.
+    if images:
+        g = load_gray(os.path.join(args.dir, images[0]["file"]))
+        for d in decoders:
+            d.decode(g)
+
+    tallies = OrderedDict()
+    total = Tally()
+    results = open(args.results, "w") if args.results else None
+    for t in images:
+        gray = load_gray(os.path.join(args.dir, t["file"]))
+        tally = tallies.setdefault(t["category"], Tally())
+        tally.images += 1
+        total.images += 1
+        read_by_any = False
+        outcomes = []
+        for d in decoders:
+            texts, ms = d.decode(gray)
+            outcomes.append((d.name, texts, ms, None))
+        if fuscan is not None:
+            texts, ms, err = fuscan.get(t["file"], ([], float("nan"), "no result"))
+            outcomes.append(("fuscan", [x for x, _ in texts], ms, err))
+        for name, texts, ms, err in outcomes:
+            found, wrong = judge(t["text"], texts)
+            tally.add(name, found, wrong, ms)
+            total.add(name, found, wrong, ms)
+            if found and name != "fuscan":
+                read_by_any = True
+            if results:
+                results.write(json.dumps({"file": t["file"], "category": t["category"], "decoder": name,
+                                          "found": found, "wrong": wrong, "ms": round(ms, 3),
+                                          "texts": texts, "error": err}) + "\n")
+        if read_by_any:
+            tally.any += 1
+            total.any += 1
+    if results:
+        results.close()
+
+    w = 12
+    head = "%-12s %6s" % ("category", "images")
+    for n in names:
+        head += " | %*s" % (w + 20, n)
+    head += " | %5s" % "any"
+    sub = "%-12s %6s" % ("", "")
+    for _ in names:
+        sub += " | %5s %5s %9s %9s" % ("ok", "wrong", "p50 ms", "p95 ms")
+    sub += " | %5s" % "z|zb"
+    print(head)
+    print(sub)
+    print("-" * len(sub))
+
+    def row(label, tally):
+        line = "%-12s %6d" % (label, tally.images)
+        for n in names:
+            ms = [m for m in tally.ms.get(n, []) if m == m]
+            line += " | %5d %5d %9.1f %9.1f" % (tally.ok.get(n, 0), tally.wrong.get(n, 0),
+                                               percentile(ms, 50), percentile(ms, 95))
+        line += " | %5d" % tally.any
+        print(line)
+
+    for cat, tally in tallies.items():
+        row(cat, tally)
+    print("-" * len(sub))
+    row("all", total)
+    if "empty" in tallies:
+        print("(empty frames hold no code: their ok is 0; any text read there counts as wrong)")
+
+    if cards:
+        if fuscan is None:
+            print("\ncards.pdf (%d cards): skipped, only fuscan reads PDFs" % len(cards))
+        else:
+            got = set()
+            ms, err = float("nan"), None
+            for f in sorted({c["file"] for c in cards}):
+                texts, ms, err = fuscan.get(f, ([], float("nan"), "no result"))
+                got |= {x for x, _ in texts}
+            ok = sum(1 for c in cards if c["text"] in got)
+            wrong = len(got - {c["text"] for c in cards})
+            print("\ncards.pdf: fuscan read %d of %d cards, %d wrong texts, in %.1f ms%s" %
+                  (ok, len(cards), wrong, ms, (" (error: %s)" % err) if err else ""))
+    if fuscan is None:
+        print("\nfuscan: not measured (no fuscanctl with a decode command was given)")
+
+
+if __name__ == "__main__":
+    main()
