@@ -35,3 +35,10 @@ echo
 go test -run '^$' -bench '^BenchmarkVerifyBatch$' -benchtime 5x ./terminal/ | grep -E '^Benchmark'
 echo
 go test -run '^$' -bench . -benchmem ./qrcard/ ./terminal/base45/ ./terminal/cose/ 2>/dev/null | grep -E '^Benchmark'
+
+echo
+echo "decoder: ms per frame (p50/p95 in the metrics), per corpus category, and an 8-card A4 PDF page:"
+go test -run '^$' -bench '^Benchmark(Frame|Category|DecodePDFSheet)$' -benchtime "${DECODER_BENCHTIME:-20x}" ./decoder/ | grep -E '^Benchmark'
+echo
+echo "decoder: read rates per synthetic category (TestCorpus):"
+go test -count=1 -run '^TestCorpus$' -v ./decoder/ | grep -E '^\s+corpus_test.go:[0-9]+: read|^--- ' || true
