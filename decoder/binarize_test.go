@@ -1,9 +1,12 @@
 package decoder
 
 import (
+	"image"
 	"math"
 	"math/rand/v2"
 	"testing"
+
+	"github.com/fuscan/fuscan/decoder/scene"
 
 	"github.com/makiuchi-d/gozxing"
 )
@@ -68,8 +71,13 @@ func countDiff(a, b *gozxing.BitMatrix) int {
 }
 
 func BenchmarkBinarize720p(b *testing.B) {
-	img := shot{w: 1280, h: 720, text: payload(1, 300), px: 3, cx: 0.5, cy: 0.5}.render(b)
-	p := plane{img.Pix, img.Stride, 1280, 720}
+	texts := scene.Texts()
+	img, err := scene.Render(texts[len(texts)-1], scene.Params{ModulePx: 3, Noise: 2})
+	if err != nil {
+		b.Fatal(err)
+	}
+	g := img.(*image.Gray)
+	p := plane{g.Pix, g.Stride, g.Rect.Dx(), g.Rect.Dy()}
 	var bin binarizer
 	b.Run("ours", func(b *testing.B) {
 		for b.Loop() {

@@ -66,10 +66,11 @@ const (
 	StepLuma     = "luma"     // the luma plane, as gozxing would binarize it
 	StepInverted = "inverted" // the same, inverted: white-on-black codes
 	StepChannel  = "channel"  // a colour image's darkest channel, min(R,G,B)
-	StepBorder   = "border"   // the luma plane inside a white quiet zone
+	StepBorder   = "border"   // the image, or a region at its edge, inside a quiet zone
 	StepUpscale  = "upscale"  // a 2–4× bilinear crop around finder patterns
+	StepSharpen  = "sharpen"  // a region through an unsharp mask, against blur
 	StepPure     = "pure"     // the image is nothing but the code
-	StepGlobal   = "global"   // one threshold for the whole image
+	StepGlobal   = "global"   // one threshold for a region, from its histogram
 )
 
 // Decoder decodes images, reusing its buffers from one call to the next.
@@ -83,7 +84,9 @@ type Decoder struct {
 	padded  []byte
 	scaled  []byte
 	blend   []uint32
-	reader  gozxing.Reader // for the pure step
+	sharp   []byte
+	sat     []int32
+	reader  gozxing.Reader                                   // for the pure step
 	trace   func(step string, took time.Duration, codes int) // for tests
 }
 
@@ -132,6 +135,7 @@ func (d *Decoder) DecodeHint(img image.Image, hint image.Rectangle) ([]Code, err
 		{StepChannel, p.channelStep},
 		{StepBorder, p.borderStep},
 		{StepUpscale, p.upscaleStep},
+		{StepSharpen, p.sharpenStep},
 		{StepPure, p.pureStep},
 		{StepGlobal, p.globalStep},
 	}
@@ -145,11 +149,13 @@ func (d *Decoder) DecodeHint(img image.Image, hint image.Rectangle) ([]Code, err
 			s.name != StepLuma && i > 0 && !p.more() {
 			break
 		}
-		t0 := d.opts.Now()
-		s.run()
-		if d.trace != nil {
-			d.trace(s.name, d.opts.Now().Sub(t0), len(p.codes))
+		if d.trace == nil {
+			s.run()
+			continue
 		}
+		t0 := time.Now()
+		s.run()
+		d.trace(s.name, time.Since(t0), len(p.codes))
 	}
 	return p.codes, nil
 }

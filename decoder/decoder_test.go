@@ -1,6 +1,7 @@
 package decoder
 
 import (
+	"fmt"
 	"image"
 	"image/color"
 	"image/draw"
@@ -133,6 +134,33 @@ func TestDecodeMulti(t *testing.T) {
 	}
 	if codes, _ := New(nil).Decode(page); len(codes) != 1 {
 		t.Errorf("single: got %d codes, want 1", len(codes))
+	}
+}
+
+func TestDecodeMultiPage(t *testing.T) {
+	// A page of 4×4 small codes: 48 finder patterns.
+	page := image.NewGray(image.Rect(0, 0, 1240, 1240))
+	draw.Draw(page, page.Bounds(), image.NewUniform(color.Gray{255}), image.Point{}, draw.Src)
+	want := map[string]bool{}
+	for i := 0; i < 16; i++ {
+		text := fmt.Sprintf("FSC1:CARD %02d %s", i, sample[5:40])
+		want[text] = true
+		img := codeImage(t, text, 4)
+		at := image.Pt(20+300*(i%4), 20+300*(i/4))
+		draw.Draw(page, img.Bounds().Add(at), img, image.Point{}, draw.Src)
+	}
+	codes, err := New(&Options{Multi: true, Budget: time.Second}).Decode(page)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range codes {
+		if !want[c.Text] {
+			t.Errorf("got %q, not on the page or twice", c.Text)
+		}
+		delete(want, c.Text)
+	}
+	if len(want) > 0 {
+		t.Errorf("got %d of 16 codes; missing %d", len(codes), len(want))
 	}
 }
 

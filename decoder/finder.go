@@ -46,10 +46,12 @@ func (s *scan) centers() []*detector.FinderPattern {
 // scanner finds finder patterns. It walks the rows' runs a word at a time
 // and hands every window of five runs with a finder pattern's 1:1:3:1:1
 // proportions to gozxing's own FinderPatternFinder.HandlePossibleCenter,
-// which cross-checks it and collects the centres. gozxing reads every
-// pixel of every third row through a bounds-checked Get; this reads every
-// other row and only its transitions, which is what makes an empty frame
-// cheap: no window, no further work.
+// which cross-checks it and collects the centres; the windows gozxing
+// turns down, and those a pixel off its proportions, get looseCenter's
+// tolerant checks. gozxing reads every pixel of every third row through a
+// bounds-checked Get; this reads every other row and only its
+// transitions, which is what makes an empty frame cheap: no window, no
+// further work.
 type scanner struct {
 	row   *gozxing.BitArray
 	ends  []int
@@ -99,9 +101,9 @@ func (sc *scanner) scan(m *gozxing.BitMatrix) scan {
 	return s
 }
 
-// looseRatio is finderRatio with a pixel more of slack on every run: at 2
-// pixels a module, and with the blur and tilt of a camera, a run is often
-// a pixel off a whole half module.
+// looseRatio is finderRatio with up to a pixel more of slack on every run:
+// at 2 pixels a module, and with the blur and tilt of a camera, a run is
+// often a pixel off a whole half module.
 func looseRatio(start int, ends []int) bool {
 	c := [5]int{ends[0] - start, ends[1] - ends[0], ends[2] - ends[1], ends[3] - ends[2], ends[4] - ends[3]}
 	return looseRuns(c)
@@ -112,9 +114,14 @@ func looseRuns(c [5]int) bool {
 	if c[0] == 0 || c[1] == 0 || c[2] == 0 || c[3] == 0 || c[4] == 0 || total < 7 {
 		return false
 	}
-	// |c - total/7| < total/14 + 1, in sevenths.
-	near := func(c int) bool { return 2*absInt(total-7*c) < total+14 }
-	return near(c[0]) && near(c[1]) && near(c[3]) && near(c[4]) && 2*absInt(3*total-7*c[2]) < 3*total+14
+	// |c - total/7| < total/14 + slack, in fourteenths, where the slack
+	// is a pixel for modules from 1.7 pixels: below, noise would pass.
+	slack := 0
+	if total >= 12 {
+		slack = 14
+	}
+	near := func(c int) bool { return 2*absInt(total-7*c) < total+slack }
+	return near(c[0]) && near(c[1]) && near(c[3]) && near(c[4]) && 2*absInt(3*total-7*c[2]) < 3*total+slack
 }
 
 // looseCenter confirms a row window as a finder pattern with tolerant
@@ -159,8 +166,15 @@ func addLoose(fps []*detector.FinderPattern, fp *detector.FinderPattern) []*dete
 			return fps
 		}
 	}
+	if len(fps) >= maxLoose {
+		return fps
+	}
 	return append(fps, fp)
 }
+
+// maxLoose bounds the loosely confirmed finder patterns one scan keeps:
+// noise in a dark frame can make thousands.
+const maxLoose = 256
 
 // runsThrough measures, along the direction (dx, dy) through the dark
 // pixel (x, y), the dark run it is in and the light and dark runs on
@@ -291,6 +305,9 @@ type triple struct {
 	bl, tl, tr *detector.FinderPattern
 	score      float64 // 0 for an isosceles right triangle
 }
+
+// sameAs reports whether t and o are the same patterns in the same roles.
+func (t triple) sameAs(o triple) bool { return t.bl == o.bl && t.tl == o.tl && t.tr == o.tr }
 
 // maxCenters bounds the finder patterns triples considers: the most
 // confirmed ones come first.
@@ -497,11 +514,8 @@ func timingAgrees(m *gozxing.BitMatrix, t triple) bool {
 			}
 		}
 	}
-	timingHook(agree)
 	return agree >= minTiming
 }
-
-var timingHook = func(int) {}
 
 // The timing test: of the first timingModules modules of each timing
 // pattern, minTiming must agree (chance agrees with half).

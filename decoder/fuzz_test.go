@@ -5,6 +5,7 @@ import (
 	"image"
 	"image/color"
 	"image/gif"
+	"image/jpeg"
 	"image/png"
 	"math"
 	"testing"
@@ -17,7 +18,7 @@ import (
 // small enough that every input is quick.
 const fuzzMaxPixels = 1 << 18
 
-// FuzzDecode feeds arbitrary PNG and GIF files to Decode, one code at a
+// FuzzDecode feeds arbitrary PNG, GIF and JPEG (YCbCr) files to Decode, one code at a
 // time and Multi: whatever the pixels, it must not panic, must keep to its
 // budget (no hang) and must return sane positions. Images are refused
 // above fuzzMaxPixels before they are decoded, as a caller should.
@@ -57,17 +58,20 @@ func FuzzDecode(f *testing.F) {
 	})
 }
 
-// fuzzSeeds returns PNG and GIF files of codes: plain, inverted, tiny,
-// paletted, and a transparent one.
+// fuzzSeeds returns image files of codes: PNG and GIF (paletted) at 1 to
+// 3 pixels a module, inverted, transparent, and a green one as JPEG.
 func fuzzSeeds(tb testing.TB) [][]byte {
 	tb.Helper()
 	var seeds [][]byte
-	add := func(img image.Image, asGIF bool) {
+	add := func(img image.Image, format string) {
 		var buf bytes.Buffer
 		var err error
-		if asGIF {
+		switch format {
+		case "gif":
 			err = gif.Encode(&buf, img, nil)
-		} else {
+		case "jpeg":
+			err = jpeg.Encode(&buf, img, &jpeg.Options{Quality: 60})
+		default:
 			err = png.Encode(&buf, img)
 		}
 		if err != nil {
@@ -80,13 +84,13 @@ func fuzzSeeds(tb testing.TB) [][]byte {
 		if err != nil {
 			tb.Fatal(err)
 		}
-		add(img, false)
-		add(img, true)
+		add(img, "png")
+		add(img, "gif")
 		inv := image.NewGray(img.Bounds())
 		for i, p := range img.Pix {
 			inv.Pix[i] = 255 - p
 		}
-		add(inv, false)
+		add(inv, "png")
 	}
 	// A transparent NRGBA code: its background must count as paper.
 	img, err := qrcard.Image("FSC1:TRANSPARENT", &qrcard.ImageOptions{ModulePx: 3})
@@ -99,7 +103,17 @@ func fuzzSeeds(tb testing.TB) [][]byte {
 			nrgba.Set(i%img.Stride, i/img.Stride, color.NRGBA{0, 0, 0, 255})
 		}
 	}
-	add(nrgba, false)
-	add(image.NewGray(image.Rect(0, 0, 1, 1)), false)
+	add(nrgba, "png")
+	// A green code, as a camera's JPEG: YCbCr with colour in its chroma.
+	green := image.NewRGBA(img.Bounds())
+	for i, p := range img.Pix {
+		c := color.RGBA{255, 255, 255, 255}
+		if p < 128 {
+			c = color.RGBA{26, 173, 25, 255}
+		}
+		green.SetRGBA(i%img.Stride, i/img.Stride, c)
+	}
+	add(green, "jpeg")
+	add(image.NewGray(image.Rect(0, 0, 1, 1)), "png")
 	return seeds
 }

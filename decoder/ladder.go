@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/makiuchi-d/gozxing"
+	multidetector "github.com/makiuchi-d/gozxing/multi/qrcode/detector"
 	"github.com/makiuchi-d/gozxing/qrcode/detector"
 )
 
@@ -129,7 +130,7 @@ func (p *pass) tryMatrix(m *gozxing.BitMatrix, v view, step string, inverted boo
 	n, tried := 0, 0
 	var failed []triple
 	for i, t := range ts {
-		if used[t.bl] || used[t.tl] || used[t.tr] {
+		if used[t.bl] || used[t.tl] || used[t.tr] || i > 0 && gozxingFirst && t.sameAs(ts[0]) {
 			continue
 		}
 		if tried > 0 && !p.inTime() || !p.d.opts.Multi && tried >= maxTries {
@@ -290,11 +291,30 @@ func (p *pass) lumaSteps() {
 	if p.tryMatrix(p.lumaM[0], lumaView, StepLuma, false) > 0 && !p.d.opts.Multi {
 		return
 	}
+	if p.d.opts.Multi {
+		p.multi(p.lumaM[0])
+	}
 	if !p.inverted || !p.more() {
 		return
 	}
 	p.lumaM[1] = p.d.bin.matrix(pl, true, slotLumaInverted)
 	p.tryMatrix(p.lumaM[1], lumaView, StepInverted, true)
+}
+
+// multi decodes what gozxing's own multi-code detector finds in m: it
+// groups finder patterns into codes its own way, which on a page of many
+// cards finds some that the triples of tryMatrix, bounded to maxCenters
+// patterns, leave out.
+func (p *pass) multi(m *gozxing.BitMatrix) {
+	results, err := multidetector.NewMultiDetector(m).DetectMulti(p.d.sampler.hints)
+	if err != nil {
+		return
+	}
+	for _, dr := range results {
+		if res, ok := p.d.sampler.decode(dr); ok {
+			p.add(res, lumaView, StepLuma)
+		}
+	}
 }
 
 // channelStep decodes a colour image's min(R,G,B), in which coloured
@@ -398,6 +418,26 @@ func (p *pass) upscaleStep() {
 	}
 }
 
+// sharpenStep decodes every region sharpened: an unsharp mask over about
+// a module, which gives blur-smeared modules back their contrast, gently
+// and then hard.
+func (p *pass) sharpenStep() {
+	for _, amount := range []float64{1, 2.5} {
+		for _, r := range slices.Clone(p.regions) {
+			if !p.more() {
+				return
+			}
+			rect := r.rect.Intersect(p.luma.rect())
+			pl, v := p.crop(r, rect)
+			if pl.w < minDim || pl.h < minDim {
+				continue
+			}
+			pl = p.d.sharpen(pl, max(1, int(r.module+0.5)), amount)
+			p.tryPlane(pl, v, StepSharpen, !r.inverted, r.inverted)
+		}
+	}
+}
+
 // maxUpscaled bounds the pixels the upscale step makes for one image.
 const maxUpscaled = 2 << 20
 
@@ -439,7 +479,6 @@ func (p *pass) globalStep() {
 		}
 	}
 }
-
 
 // box returns the rectangle around the points grown by margin.
 func box(xs, ys []float64, margin float64) image.Rectangle {

@@ -198,6 +198,9 @@ func colourful(img image.Image) bool {
 			case *image.YCbCr:
 				ci := m.COffset(x, y)
 				spread = 2 * max(absInt(int(m.Cb[ci])-128), absInt(int(m.Cr[ci])-128))
+			case *image.RGBA:
+				px := m.Pix[m.PixOffset(x, y):]
+				spread = int(max(px[0], px[1], px[2])) - int(min(px[0], px[1], px[2]))
 			default:
 				r, g, bl := rgbOverWhite(img.At(x, y))
 				spread = int(max(r, g, bl)) - int(min(r, g, bl))
@@ -274,6 +277,43 @@ func (d *Decoder) upscale(pl plane, scale int) plane {
 				b := blend[clampInt(i+1, 0, last)]
 				dst[x] = uint8((a*(256-wx) + b*wx + 1<<15) >> 16)
 			}
+		}
+	}
+	return out
+}
+
+// sharpen returns pl with its detail strengthened, an unsharp mask:
+// each pixel pushed away from the mean of the (2r+1)² around it by amount
+// times the difference. Blur washes a lone module towards its
+// neighbours' level; this pulls it back.
+func (d *Decoder) sharpen(pl plane, r int, amount float64) plane {
+	w, h := pl.w, pl.h
+	d.sharp = grow(d.sharp, w*h)
+	out := plane{d.sharp, w, w, h}
+	// Box sums through a summed-area table; its first row and column stay
+	// zero.
+	d.sat = grow(d.sat, (w+1)*(h+1))
+	sat := d.sat
+	clear(sat[:w+1])
+	for y := 0; y < h; y++ {
+		var rowSum int32
+		row := pl.row(y)
+		sat[(y+1)*(w+1)] = 0
+		for x := 0; x < w; x++ {
+			rowSum += int32(row[x])
+			sat[(y+1)*(w+1)+x+1] = sat[y*(w+1)+x+1] + rowSum
+		}
+	}
+	k := int32(amount * 256)
+	for y := 0; y < h; y++ {
+		y0, y1 := max(0, y-r), min(h, y+r+1)
+		row, dst := pl.row(y), out.row(y)
+		for x := 0; x < w; x++ {
+			x0, x1 := max(0, x-r), min(w, x+r+1)
+			sum := sat[y1*(w+1)+x1] - sat[y0*(w+1)+x1] - sat[y1*(w+1)+x0] + sat[y0*(w+1)+x0]
+			mean := sum / int32((x1-x0)*(y1-y0))
+			v := int32(row[x]) + (int32(row[x])-mean)*k/256
+			dst[x] = uint8(clampInt(int(v), 0, 255))
 		}
 	}
 	return out
