@@ -19,7 +19,8 @@ const MaxPixels = 48 << 20
 // or larger than MaxPixels.
 var ErrImage = errors.New("decoder: unusable image")
 
-// Point is a position in image (or rendered page) pixel coordinates.
+// Point is a position in image pixel coordinates; for codes from DecodePDF,
+// in PDF points (1/72 inch) from the top-left of the page as shown.
 type Point struct{ X, Y float64 }
 
 // Code is a QR code found in an image.
