@@ -10,7 +10,6 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
-	"strings"
 	"sync"
 	"time"
 
@@ -193,26 +192,10 @@ func fullDCC(h holder, uvci string) map[int64]any {
 				DN: 3, SD: 3, DT: issuedAt.AddDate(0, -2, 0).Format(time.DateOnly), CO: "DE",
 				IS: "Robert Koch-Institut", CI: uvci}},
 			DOB: h.dob,
-			Nam: name{FN: "Mustermann-Gabler", FNT: icao("Mustermann-Gabler"), GN: h.given, GNT: icao(h.given)},
+			Nam: name{FN: "Mustermann-Gabler", FNT: credential.MachineReadableName("Mustermann-Gabler"), GN: h.given, GNT: credential.MachineReadableName(h.given)},
 			Ver: "1.3.0",
 		}},
 	}
-}
-
-// icao returns name as the machine-readable (ICAO 9303) field of a DCC
-// spells it: uppercase Latin letters, with '<' for spaces and hyphens.
-func icao(name string) string {
-	return strings.Map(func(r rune) rune {
-		switch {
-		case r >= 'a' && r <= 'z':
-			return r - 'a' + 'A'
-		case r >= 'A' && r <= 'Z':
-			return r
-		case r == ' ' || r == '-':
-			return '<'
-		}
-		return -1
-	}, name)
 }
 
 // resign replaces the ES256 signature that ends the COSE_Sign1 message msg

@@ -154,10 +154,11 @@ func readHCert(hc *wireHCert) (*DCC, error) {
 	return d, nil
 }
 
-// icao returns name in the machine-readable form of ICAO 9303 that the DCC
-// fnt field takes: upper-case A-Z with '<' for spaces and hyphens; other
-// characters are dropped (transliterating them is the issuer's job).
-func icao(name string) string {
+// MachineReadableName returns name in the machine-readable form of ICAO
+// 9303 that the DCC fnt and gnt fields take: upper-case A-Z with '<' for
+// spaces and hyphens; other characters are dropped (transliterating them is
+// the issuer's job).
+func MachineReadableName(name string) string {
 	return strings.Map(func(r rune) rune {
 		switch {
 		case r >= 'a' && r <= 'z':
@@ -179,7 +180,7 @@ func SignDCC(rand io.Reader, s *cose.Signer, kid []byte, iss string, iat, exp ti
 	}
 	var hc wireHCert
 	hc.Ver = "1.3.0"
-	hc.Nam.FN, hc.Nam.GN, hc.Nam.FNT = d.FamilyName, d.GivenName, icao(d.FamilyName)
+	hc.Nam.FN, hc.Nam.GN, hc.Nam.FNT = d.FamilyName, d.GivenName, MachineReadableName(d.FamilyName)
 	hc.DOB = d.BirthDate
 	e := wireEntry{CO: d.Country, CI: d.ID}
 	switch d.Type {
