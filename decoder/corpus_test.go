@@ -71,6 +71,8 @@ func TestCorpus(t *testing.T) {
 			switch {
 			case *corpusN > 0:
 				n = *corpusN
+			case raceEnabled:
+				n = min(n, 2)
 			case testing.Short():
 				n = min(n, 8)
 			}
@@ -94,6 +96,9 @@ func TestCorpus(t *testing.T) {
 				return
 			}
 			t.Logf("read %d of %d (%.0f%%) by step %v; missed %s", read, n, 100*rate, steps, strings.Join(missed, " "))
+			if raceEnabled {
+				return
+			}
 			if testing.Short() && *corpusN == 0 {
 				want -= shortSlack
 			}
