@@ -13,25 +13,25 @@ import (
 // count, never the raw code text, a full name or an ID number. The log
 // assigns Seq, PrevHash and Hash when it appends the record.
 type Record struct {
-	Seq       uint64    `cbor:"1,keyasint"`  // per-device, from 1, no gaps
-	Device    string    `cbor:"2,keyasint"`  // device id
-	Venue     string    `cbor:"3,keyasint"`  // venue id
-	TimeUS    int64     `cbor:"4,keyasint"`  // the verification clock, Unix microseconds
-	ClockOK   bool      `cbor:"5,keyasint"`  // false when the clock was not trusted
-	Format    string    `cbor:"6,keyasint"`  // live, card, dynamic, dcc or ""
-	Issuer    string    `cbor:"7,keyasint"`  // issuer id
-	KID       []byte    `cbor:"8,keyasint"`  // issuer key id
-	Serial    []byte    `cbor:"9,keyasint"`  // keyed hash of the credential serial (SerialHash); nil if none
-	Verdict   string    `cbor:"10,keyasint"` // pass, warn, refer, deny
-	Reason    Reason    `cbor:"11,keyasint"`
-	Color     string    `cbor:"12,keyasint"`
-	Name      string    `cbor:"13,keyasint"` // masked: 张*
-	IDTail    string    `cbor:"14,keyasint"`
-	Policy    uint64    `cbor:"15,keyasint"` // policy version
-	Trust     uint64    `cbor:"16,keyasint"` // trust data version
-	PrevHash  []byte    `cbor:"17,keyasint"` // Hash of record Seq-1; 32 zero bytes for Seq 1
-	Hash      []byte    `cbor:"18,keyasint"` // ChainHash(PrevHash, record)
-	LatencyUS int64     `cbor:"19,keyasint"` // frame-to-decision time, microseconds; 0 if unknown
+	Seq       uint64 `cbor:"1,keyasint"`  // per-device, from 1, no gaps
+	Device    string `cbor:"2,keyasint"`  // device id
+	Venue     string `cbor:"3,keyasint"`  // venue id
+	TimeUS    int64  `cbor:"4,keyasint"`  // the verification clock, Unix microseconds
+	ClockOK   bool   `cbor:"5,keyasint"`  // false when the clock was not trusted
+	Format    string `cbor:"6,keyasint"`  // live, card, dynamic, dcc or ""
+	Issuer    string `cbor:"7,keyasint"`  // issuer id
+	KID       []byte `cbor:"8,keyasint"`  // issuer key id
+	Serial    []byte `cbor:"9,keyasint"`  // keyed hash of the credential serial (SerialHash); nil if none
+	Verdict   string `cbor:"10,keyasint"` // pass, warn, refer, deny
+	Reason    Reason `cbor:"11,keyasint"`
+	Color     string `cbor:"12,keyasint"`
+	Name      string `cbor:"13,keyasint"` // masked: 张*
+	IDTail    string `cbor:"14,keyasint"`
+	Policy    uint64 `cbor:"15,keyasint"` // policy version
+	Trust     uint64 `cbor:"16,keyasint"` // trust data version
+	PrevHash  []byte `cbor:"17,keyasint"` // Hash of record Seq-1; 32 zero bytes for Seq 1
+	Hash      []byte `cbor:"18,keyasint"` // ChainHash(PrevHash, record)
+	LatencyUS int64  `cbor:"19,keyasint"` // frame-to-decision time, microseconds; 0 if unknown
 }
 
 // NewRecord returns the record of decision d made by device at venue.
