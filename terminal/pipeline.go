@@ -1,0 +1,358 @@
+package terminal
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"image"
+	"log/slog"
+	"maps"
+	"slices"
+	"sync"
+	"time"
+)
+
+// Frame is one camera image, stamped by its source with the pipeline's
+// clock when it was captured.
+type Frame struct {
+	Image image.Image
+	At    time.Time
+	Seq   uint64 // the source's frame counter, for logs
+}
+
+// FrameDecoder finds the code texts in an image. The pipeline consumes it;
+// cmd/ adapts the decoder package to it.
+type FrameDecoder interface {
+	Decode(img image.Image) ([]string, error)
+}
+
+// Log is the durable scan log. Append must not return before the records
+// are on disk; it assigns each record's Seq, PrevHash and Hash in place.
+type Log interface {
+	Append(records ...*Record) error
+}
+
+// Output shows a committed decision: a gate, a screen, a sound, a JSON line.
+// r is the record as logged; its Seq is 0 when the log failed and d was
+// turned into a refer TERMINAL_FAULT.
+type Output interface {
+	Show(ctx context.Context, d *Decision, r *Record) error
+}
+
+// PipelineConfig configures a Pipeline. Verifier and Log are required.
+type PipelineConfig struct {
+	Verifier *Verifier
+	Decoder  FrameDecoder // needed by Run only
+	Log      Log
+	Outputs  []Output // shown in this order
+
+	Device, Venue string // written into every record
+	SerialKey     []byte // keys the serial hash of records (SerialHash)
+
+	// DedupeWindow is how long the same code text is one presentation,
+	// counted from its last sighting. Zero: DefaultDedupeWindow; negative:
+	// every sighting is decided.
+	DedupeWindow time.Duration
+	// Now is the pipeline's clock for latencies; sources stamp frames with
+	// it. Nil: time.Now.
+	Now func() time.Time
+	// Logger receives faults and, at debug level, each decision. Nil:
+	// slog.Default().
+	Logger *slog.Logger
+}
+
+// Pipeline turns frames and scanned texts into logged, shown decisions:
+// decode (latest frame wins), de-duplicate, verify, commit to the log,
+// then show. A decision reaches the outputs only once it is on disk.
+// Run and Submit may be used concurrently; decisions are made one at a time.
+type Pipeline struct {
+	cfg    PipelineConfig
+	now    func() time.Time
+	logger *slog.Logger
+
+	mu    sync.Mutex // serialises decisions: dedupe state and log order
+	dedup *dedupe
+
+	stats stats
+}
+
+// NewPipeline returns a pipeline configured by cfg.
+func NewPipeline(cfg PipelineConfig) *Pipeline {
+	p := &Pipeline{cfg: cfg, now: cfg.Now, logger: cfg.Logger}
+	if p.now == nil {
+		p.now = time.Now
+	}
+	if p.logger == nil {
+		p.logger = slog.Default()
+	}
+	p.dedup = newDedupe(or(cfg.DedupeWindow, DefaultDedupeWindow), DefaultDedupeMemory)
+	p.stats.init()
+	return p
+}
+
+// Run decides the codes in frames until frames is closed (it returns nil)
+// or ctx is done (it returns ctx.Err()). When decoding is slower than the
+// camera, a frame arriving while the decoder is busy replaces the one
+// waiting, which is counted as dropped: the decoder always gets the latest
+// frame, and nothing queues. A decision under way when ctx is done is
+// completed — committed and shown — before Run returns.
+func (p *Pipeline) Run(ctx context.Context, frames <-chan Frame) error {
+	if p.cfg.Decoder == nil {
+		return errors.New("terminal: pipeline has no frame decoder")
+	}
+	mailbox := make(chan Frame, 1)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for f := range mailbox {
+			p.frame(context.WithoutCancel(ctx), f)
+		}
+	}()
+	defer func() {
+		close(mailbox)
+		<-done
+	}()
+	for {
+		select {
+		case <-ctx.Done():
+			p.discard(mailbox)
+			return ctx.Err()
+		case f, ok := <-frames:
+			if !ok {
+				return nil
+			}
+			p.post(mailbox, f)
+		}
+	}
+}
+
+// post puts f in the one-slot mailbox, replacing a frame still waiting.
+// Run is the mailbox's only sender, so once it is emptied the send cannot
+// block.
+func (p *Pipeline) post(mailbox chan Frame, f Frame) {
+	dropped := false
+	select {
+	case <-mailbox:
+		dropped = true
+	default:
+	}
+	mailbox <- f
+	p.stats.frame(dropped)
+}
+
+// discard drops a frame still waiting when Run stops.
+func (p *Pipeline) discard(mailbox chan Frame) {
+	select {
+	case <-mailbox:
+		p.stats.drop()
+	default:
+	}
+}
+
+// frame decodes f and decides each code text in it.
+func (p *Pipeline) frame(ctx context.Context, f Frame) {
+	start := p.now()
+	texts, err := p.cfg.Decoder.Decode(f.Image)
+	p.stats.decoded(p.now().Sub(start), err)
+	if err != nil {
+		p.logger.Debug("frame not decoded", "frame", f.Seq, "err", err)
+		return
+	}
+	for _, text := range texts {
+		p.decide(ctx, text, f.At)
+	}
+}
+
+// Submit decides a code text delivered by a scanner, seen at at. It
+// returns once the decision is committed and shown, or found to be a
+// repeat within the de-duplication window.
+func (p *Pipeline) Submit(ctx context.Context, text string, at time.Time) {
+	p.decide(ctx, text, at)
+}
+
+// decide runs one code text, seen at at, through de-duplication, the
+// verifier, the log and the outputs.
+func (p *Pipeline) decide(ctx context.Context, text string, at time.Time) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if !p.dedup.fresh(text, at) {
+		p.stats.duplicate()
+		return
+	}
+	var lat latencies
+	t := p.now()
+	d := p.cfg.Verifier.VerifyAt(text, at)
+	lat.verify, t = since(p.now, t)
+	r := NewRecord(&d, p.cfg.Device, p.cfg.Venue, p.cfg.SerialKey)
+	r.LatencyUS = max(p.now().Sub(at), 0).Microseconds()
+	err := p.cfg.Log.Append(r)
+	lat.commit, t = since(p.now, t)
+	lat.total = max(p.now().Sub(at), 0) // a scanner's clock may differ slightly
+	if err != nil {
+		// Not on disk, so not decided: staff must check by hand, and the
+		// next sighting of this code is decided afresh.
+		p.dedup.forget(text)
+		p.logger.Error("scan log append failed: decision withheld, showing refer TERMINAL_FAULT",
+			"verdict", d.Verdict, "reason", d.Reason, "err", err)
+		d = faultDecision(d, fmt.Errorf("scan log: %w", err))
+		r = NewRecord(&d, p.cfg.Device, p.cfg.Venue, p.cfg.SerialKey)
+	} else {
+		p.logger.Debug("decision", "seq", r.Seq, "verdict", d.Verdict, "reason", d.Reason, "format", r.Format)
+	}
+	outErrs := 0
+	for _, o := range p.cfg.Outputs {
+		if err := o.Show(ctx, &d, r); err != nil {
+			outErrs++
+			p.logger.Warn("output failed", "output", fmt.Sprintf("%T", o), "seq", r.Seq, "err", err)
+		}
+	}
+	lat.output, _ = since(p.now, t)
+	p.stats.decided(&d, err != nil, outErrs, lat)
+}
+
+// faultDecision is what is shown instead of d when d could not be
+// committed: refer TERMINAL_FAULT, with nothing of the holder.
+func faultDecision(d Decision, err error) Decision {
+	return Decision{Verdict: Refer, Reason: TerminalFault, Detail: err.Error(), At: d.At,
+		Format: d.Format, KID: d.KID, Issuer: d.Issuer,
+		PolicyVersion: d.PolicyVersion, TrustVersion: d.TrustVersion}
+}
+
+func since(now func() time.Time, t time.Time) (time.Duration, time.Time) {
+	n := now()
+	return n.Sub(t), n
+}
+
+// Stats is a snapshot of a pipeline's counters and recent latencies.
+type Stats struct {
+	Frames       uint64 // frames received by Run
+	Dropped      uint64 // frames replaced by a newer one before decoding
+	DecodeErrors uint64
+	Duplicates   uint64 // sightings within the de-duplication window
+	Decisions    uint64 // decisions shown, including TERMINAL_FAULT refers
+	LogErrors    uint64 // decisions the log failed to commit
+	OutputErrors uint64
+
+	ByVerdict map[Verdict]uint64 // decisions as shown
+	ByReason  map[Reason]uint64
+
+	Decode Latency // per frame
+	Verify Latency
+	Commit Latency // Log.Append
+	Output Latency // all outputs of one decision
+	Total  Latency // from the frame's (or scan's) time to the committed verdict
+}
+
+// Latency summarises the most recent samples of one stage (at most
+// LatencySamples of them).
+type Latency struct {
+	Count    uint64 // samples ever taken
+	Last     time.Duration
+	P50, P99 time.Duration // over the recent samples
+	Max      time.Duration // over the recent samples
+}
+
+// LatencySamples is how many recent samples each Latency is computed over.
+const LatencySamples = 1024
+
+// Stats returns a snapshot of the pipeline's counters and latencies.
+func (p *Pipeline) Stats() Stats { return p.stats.snapshot() }
+
+type latencies struct{ verify, commit, output, total time.Duration }
+
+type stats struct {
+	mu                                               sync.Mutex
+	framesSeen, dropped, decodeErrs, dups, decisions uint64
+	logErrs, outErrs                                 uint64
+	byVerdict                                        map[Verdict]uint64
+	byReason                                         map[Reason]uint64
+	decode, verify, commit, output, total            ring
+}
+
+func (s *stats) init() {
+	s.byVerdict = map[Verdict]uint64{}
+	s.byReason = map[Reason]uint64{}
+}
+
+func (s *stats) frame(dropped bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.framesSeen++
+	if dropped {
+		s.dropped++
+	}
+}
+
+func (s *stats) drop() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.dropped++
+}
+
+func (s *stats) decoded(took time.Duration, err error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.decode.add(took)
+	if err != nil {
+		s.decodeErrs++
+	}
+}
+
+func (s *stats) duplicate() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.dups++
+}
+
+func (s *stats) decided(d *Decision, logFailed bool, outErrs int, lat latencies) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.decisions++
+	s.byVerdict[d.Verdict]++
+	s.byReason[d.Reason]++
+	s.outErrs += uint64(outErrs)
+	s.verify.add(lat.verify)
+	s.commit.add(lat.commit)
+	s.output.add(lat.output)
+	if logFailed {
+		s.logErrs++
+		return
+	}
+	s.total.add(lat.total)
+}
+
+func (s *stats) snapshot() Stats {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return Stats{
+		Frames: s.framesSeen, Dropped: s.dropped, DecodeErrors: s.decodeErrs, Duplicates: s.dups,
+		Decisions: s.decisions, LogErrors: s.logErrs, OutputErrors: s.outErrs,
+		ByVerdict: maps.Clone(s.byVerdict), ByReason: maps.Clone(s.byReason),
+		Decode: s.decode.summary(), Verify: s.verify.summary(), Commit: s.commit.summary(),
+		Output: s.output.summary(), Total: s.total.summary(),
+	}
+}
+
+// ring holds the most recent latency samples of one stage.
+type ring struct {
+	n    uint64
+	last time.Duration
+	buf  [LatencySamples]time.Duration
+}
+
+func (r *ring) add(d time.Duration) {
+	r.buf[r.n%LatencySamples] = d
+	r.n++
+	r.last = d
+}
+
+func (r *ring) summary() Latency {
+	l := Latency{Count: r.n, Last: r.last}
+	s := slices.Clone(r.buf[:min(r.n, LatencySamples)])
+	if len(s) == 0 {
+		return l
+	}
+	slices.Sort(s)
+	l.P50, l.P99, l.Max = s[(len(s)-1)/2], s[(len(s)-1)*99/100], s[len(s)-1]
+	return l
+}
