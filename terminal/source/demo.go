@@ -1,0 +1,110 @@
+package source
+
+import (
+	"context"
+	"fmt"
+	"image"
+	"image/draw"
+	"net/url"
+	"strconv"
+	"time"
+
+	"github.com/fuscan/fuscan/decoder/scene"
+	"github.com/fuscan/fuscan/terminal"
+)
+
+// Defaults of a demo: source.
+const (
+	DefaultDemoFPS    = 15
+	DefaultDemoWidth  = 1280
+	DefaultDemoHeight = 720
+)
+
+// sceneFPS is the frame rate of scene.Sequence's timeline.
+const sceneFPS = 30
+
+// Bounds of a demo frame's sides, in pixels. Below 240 rows the scene's
+// codes would have modules under a pixel.
+const (
+	minDemoSide = 240
+	maxDemoSide = 4096
+)
+
+// demoSource renders scene.Sequence: visitors holding up sample codes.
+type demoSource struct {
+	seed  uint64
+	size  image.Point
+	every time.Duration
+	opts  Options
+}
+
+func openDemo(u *url.URL, q url.Values, o Options) (Source, error) {
+	if err := noPath(u); err != nil {
+		return nil, err
+	}
+	if err := params(q, "fps", "seed", "width", "height"); err != nil {
+		return nil, err
+	}
+	every, err := interval(q, DefaultDemoFPS)
+	if err != nil {
+		return nil, err
+	}
+	s := &demoSource{seed: 1, size: image.Pt(DefaultDemoWidth, DefaultDemoHeight), every: every, opts: o}
+	if v := q.Get("seed"); v != "" {
+		if s.seed, err = strconv.ParseUint(v, 10, 64); err != nil {
+			return nil, fmt.Errorf("seed %q: want an unsigned integer", v)
+		}
+	}
+	if s.size.X, err = side(q, "width", s.size.X); err != nil {
+		return nil, err
+	}
+	if s.size.Y, err = side(q, "height", s.size.Y); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// side parses the width or height parameter.
+func side(q url.Values, key string, def int) (int, error) {
+	v := q.Get(key)
+	if v == "" {
+		return def, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < minDemoSide || n > maxDemoSide {
+		return 0, fmt.Errorf("%s %q: want %d to %d pixels", key, v, minDemoSide, maxDemoSide)
+	}
+	return n, nil
+}
+
+// Run sends demo frames as *image.Gray until ctx is done. At a set fps the
+// scene moves in real time (frames of its 30 a second timeline are skipped
+// or repeated); at fps=max every frame of the timeline is sent in turn.
+func (s *demoSource) Run(ctx context.Context, frames chan<- terminal.Frame, _ chan<- Text) error {
+	seq := scene.Sequence(s.seed, s.size)
+	p := newPacer(s.every)
+	defer p.stop()
+	for n := uint64(0); ; n++ {
+		if err := p.wait(ctx); err != nil {
+			return err
+		}
+		t := int(n)
+		if s.every > 0 {
+			t = int(float64(n) * s.every.Seconds() * sceneFPS)
+		}
+		f := terminal.Frame{Image: gray(seq(t).Image), At: s.opts.Now(), Seq: n + 1}
+		if err := send(ctx, frames, f); err != nil {
+			return err
+		}
+	}
+}
+
+// gray returns img as an *image.Gray: scene draws coloured codes in RGBA.
+func gray(img image.Image) *image.Gray {
+	if g, ok := img.(*image.Gray); ok {
+		return g
+	}
+	g := image.NewGray(img.Bounds())
+	draw.Draw(g, g.Bounds(), img, img.Bounds().Min, draw.Src)
+	return g
+}

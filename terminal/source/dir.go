@@ -1,0 +1,147 @@
+package source
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"image"
+	_ "image/gif" // registers the formats dir: replays
+	_ "image/jpeg"
+	_ "image/png"
+	"io"
+	"log/slog"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/fuscan/fuscan/terminal"
+)
+
+// DefaultDirFPS is the frame rate of a dir: source without fps.
+const DefaultDirFPS = 5
+
+// dirSource replays the images of a directory.
+type dirSource struct {
+	dir   string
+	every time.Duration
+	loop  bool
+	opts  Options
+}
+
+func openDir(u *url.URL, q url.Values, o Options) (Source, error) {
+	dir, err := path(u)
+	if err != nil {
+		return nil, err
+	}
+	if err := params(q, "fps", "loop"); err != nil {
+		return nil, err
+	}
+	every, err := interval(q, DefaultDirFPS)
+	if err != nil {
+		return nil, err
+	}
+	loop := false
+	if v := q.Get("loop"); v != "" {
+		if loop, err = strconv.ParseBool(v); err != nil {
+			return nil, fmt.Errorf("loop %q: want 0 or 1", v)
+		}
+	}
+	return &dirSource{dir: dir, every: every, loop: loop, opts: o}, nil
+}
+
+// Run sends the directory's images in name order, once or, with loop=1,
+// until ctx is done. A directory that cannot be read, or holds no image,
+// is an error.
+func (s *dirSource) Run(ctx context.Context, frames chan<- terminal.Frame, _ chan<- Text) error {
+	p := newPacer(s.every)
+	defer p.stop()
+	var seq uint64
+	for {
+		names, err := s.images()
+		if err != nil {
+			return err
+		}
+		sent := 0
+		for _, name := range names {
+			img, err := decodeFile(name)
+			if err != nil {
+				s.opts.Logger.Warn("source: skipping undecodable image", "file", name, "err", err)
+				continue
+			}
+			sent++
+			if err := p.wait(ctx); err != nil {
+				return err
+			}
+			seq++
+			if err := send(ctx, frames, terminal.Frame{Image: img, At: s.opts.Now(), Seq: seq}); err != nil {
+				return err
+			}
+		}
+		if sent == 0 {
+			return fmt.Errorf("source: dir: no image in %s could be decoded", s.dir)
+		}
+		if !s.loop {
+			return nil
+		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+	}
+}
+
+// images lists the image files of the directory in name order, logging the
+// PDFs it skips.
+func (s *dirSource) images() ([]string, error) {
+	entries, err := os.ReadDir(s.dir)
+	if err != nil {
+		return nil, fmt.Errorf("source: dir: %w", err)
+	}
+	var names []string
+	for _, e := range entries {
+		if e.IsDir() {
+			continue
+		}
+		switch strings.ToLower(filepath.Ext(e.Name())) {
+		case ".png", ".jpg", ".jpeg", ".gif":
+			names = append(names, filepath.Join(s.dir, e.Name()))
+		case ".pdf":
+			s.opts.Logger.Info("source: skipping PDF: dir: replays images, PDF pages are the decoder's job",
+				slog.String("file", filepath.Join(s.dir, e.Name())))
+		}
+	}
+	if len(names) == 0 {
+		return nil, fmt.Errorf("source: dir: no PNG, JPEG or GIF files in %s", s.dir)
+	}
+	return names, nil
+}
+
+// maxPixels bounds the images dir: decodes, so that a stray poster-sized
+// file cannot exhaust memory: 8192×8192.
+const maxPixels = 1 << 26
+
+// decodeFile decodes one image file after checking its size.
+func decodeFile(name string) (image.Image, error) {
+	f, err := os.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	cfg, _, err := image.DecodeConfig(f)
+	if errors.Is(err, image.ErrFormat) {
+		return nil, errors.New("not a PNG, JPEG or GIF image")
+	}
+	if err != nil {
+		return nil, err
+	}
+	if cfg.Width <= 0 || cfg.Height <= 0 || int64(cfg.Width)*int64(cfg.Height) > maxPixels {
+		return nil, fmt.Errorf("image of %d×%d pixels: want 1 to %d pixels", cfg.Width, cfg.Height, maxPixels)
+	}
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return nil, err
+	}
+	img, _, err := image.Decode(f)
+	return img, err
+}
