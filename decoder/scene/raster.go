@@ -294,15 +294,7 @@ func (c *canvas) convolve(k []float32) {
 				dst := tmp[y*w : (y+1)*w]
 				for j, kw := range k {
 					src := line[j : j+len(dst)]
-					if j == 0 {
-						for x, v := range src {
-							dst[x] = kw * v
-						}
-						continue
-					}
-					for x, v := range src {
-						dst[x] += kw * v
-					}
+					weigh(dst, src, kw, j == 0)
 				}
 			}
 		})
@@ -312,15 +304,7 @@ func (c *canvas) convolve(k []float32) {
 				for j, kw := range k {
 					yy := min(max(y+j-r, in.Min.Y), in.Max.Y-1)
 					src := tmp[yy*w : yy*w+len(dst)]
-					if j == 0 {
-						for x, v := range src {
-							dst[x] = kw * v
-						}
-						continue
-					}
-					for x, v := range src {
-						dst[x] += kw * v
-					}
+					weigh(dst, src, kw, j == 0)
 				}
 			}
 		})
@@ -589,4 +573,18 @@ func jpegRoundTrip(img image.Image, quality int) (image.Image, error) {
 	rgba := image.NewRGBA(out.Bounds())
 	draw.Draw(rgba, rgba.Bounds(), out, out.Bounds().Min, draw.Src)
 	return rgba, nil
+}
+
+// weigh adds kw times src to dst, or sets dst to it when first: one tap of
+// a separable convolution, shared by the horizontal and vertical passes.
+func weigh(dst, src []float32, kw float32, first bool) {
+	if first {
+		for x, v := range src {
+			dst[x] = kw * v
+		}
+		return
+	}
+	for x, v := range src {
+		dst[x] += kw * v
+	}
 }

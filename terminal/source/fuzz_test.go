@@ -1,8 +1,6 @@
 package source_test
 
 import (
-	"bytes"
-	"context"
 	"strings"
 	"testing"
 
@@ -29,25 +27,10 @@ func FuzzLines(f *testing.F) {
 	f.Add("first\r\n\n   \r\n  second  \nlast")
 	f.Add(strings.Repeat("x", source.MaxLineLen+1) + "\nok\n")
 	f.Fuzz(func(t *testing.T, in string) {
-		var log bytes.Buffer
-		s, err := source.Open("stdin:", options(&log, strings.NewReader(in)))
-		if err != nil {
-			t.Fatal(err)
-		}
-		texts := make(chan source.Text)
-		done := make(chan error, 1)
-		go func() { done <- s.Run(context.Background(), nil, texts) }()
-		for {
-			select {
-			case tx := <-texts:
-				if tx.Text == "" || len(tx.Text) > source.MaxLineLen || strings.TrimSpace(tx.Text) != tx.Text || strings.Contains(tx.Text, "\n") {
-					t.Errorf("got text %.80q, want a trimmed line of 1 to %d bytes", tx.Text, source.MaxLineLen)
-				}
-			case err := <-done:
-				if err != nil {
-					t.Errorf("Run: got %v, want nil", err)
-				}
-				return
+		texts, _ := readStdin(t, in)
+		for _, tx := range texts {
+			if tx.Text == "" || len(tx.Text) > source.MaxLineLen || strings.TrimSpace(tx.Text) != tx.Text || strings.Contains(tx.Text, "\n") {
+				t.Errorf("got text %.80q, want a trimmed line of 1 to %d bytes", tx.Text, source.MaxLineLen)
 			}
 		}
 	})

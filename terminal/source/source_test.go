@@ -249,27 +249,12 @@ func TestStdin(t *testing.T) {
 	limit := strings.Repeat("y", source.MaxLineLen)
 	huge := strings.Repeat("z", 3*source.MaxLineLen)
 	in := "first\r\n\n   \r\n  second  \n" + long + "\nthird\r\n" + huge + "\r\n" + limit + "\nlast"
-	var log bytes.Buffer
-	s, err := source.Open("stdin:", options(&log, strings.NewReader(in)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	texts := make(chan source.Text)
-	done := make(chan error, 1)
-	go func() { done <- s.Run(context.Background(), nil, texts) }()
+	sent, log := readStdin(t, in)
 	var got []string
 	var ats []time.Time
-	for loop := true; loop; {
-		select {
-		case tx := <-texts:
-			got = append(got, tx.Text)
-			ats = append(ats, tx.At)
-		case err := <-done:
-			if err != nil {
-				t.Fatalf("Run: got %v, want nil at EOF", err)
-			}
-			loop = false
-		}
+	for _, tx := range sent {
+		got = append(got, tx.Text)
+		ats = append(ats, tx.At)
 	}
 	want := []string{"first", "second", "third", limit, "last"}
 	if fmt.Sprint(got) != fmt.Sprint(want) {
@@ -280,8 +265,34 @@ func TestStdin(t *testing.T) {
 			t.Errorf("text %d: got At %v, want %v", i, at, want)
 		}
 	}
-	if n := strings.Count(log.String(), "longer than the limit"); n != 2 {
-		t.Errorf("log: got %d dropped-line messages, want 2:\n%s", n, log.String())
+	if n := strings.Count(log, "longer than the limit"); n != 2 {
+		t.Errorf("log: got %d dropped-line messages, want 2:\n%s", n, log)
+	}
+}
+
+// readStdin runs a stdin: source over in until it ends and returns the
+// texts it sent and what it logged.
+func readStdin(t *testing.T, in string) ([]source.Text, string) {
+	t.Helper()
+	var log bytes.Buffer
+	s, err := source.Open("stdin:", options(&log, strings.NewReader(in)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	texts := make(chan source.Text)
+	done := make(chan error, 1)
+	go func() { done <- s.Run(context.Background(), nil, texts) }()
+	var got []source.Text
+	for {
+		select {
+		case tx := <-texts:
+			got = append(got, tx)
+		case err := <-done:
+			if err != nil {
+				t.Fatalf("Run: got %v, want nil at EOF", err)
+			}
+			return got, log.String()
+		}
 	}
 }
 
