@@ -10,9 +10,9 @@ FUZZTIME ?= 20s
 
 .PHONY: run test check bench fuzz deps build clean
 
-## run: the best demo fuscan has today: sample codes of every outcome, verified offline
+## run: the terminal (fuscand) on the demo camera: visitors hold up sample codes of every verdict; Ctrl-C stops it
 run: deps
-	$(GO) run ./cmd/fuscanctl demo
+	$(GO) run ./cmd/fuscand --profile demo --data .run/demo --print --log-level warn
 
 ## test: every test, on a fresh Debian machine included
 test: deps
@@ -41,4 +41,4 @@ deps:
 	@scripts/deps.sh
 
 clean:
-	rm -rf bin
+	rm -rf bin .run

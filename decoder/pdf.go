@@ -378,21 +378,32 @@ func (o *PDFOptions) resolved() PDFOptions {
 // context, bounded to 512 MiB of memory besides the input and the page
 // image.
 func DecodePDF(data []byte, opts *PDFOptions) ([]Code, error) {
+	r, n, err := pdfStart(data, opts)
+	if err != nil {
+		return nil, err
+	}
+	defer r.doc.close()
+	err = r.each(n, r.page)
+	return r.codes, err
+}
+
+// pdfStart checks and opens data and counts its pages, for a reader whose
+// budget starts now. The caller closes r.doc.
+func pdfStart(data []byte, opts *PDFOptions) (r *pdfReader, pages int, err error) {
 	o := opts.resolved()
 	if err := pdfCheck(data, o.MaxBytes); err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	doc, err := pdfOpen(data)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
-	defer doc.close()
 	n, err := doc.count()
 	if err != nil {
-		return nil, err
+		doc.close()
+		return nil, 0, err
 	}
-	r := &pdfReader{doc: doc, o: o, deadline: o.Now().Add(o.Budget)}
-	return r.read(n)
+	return &pdfReader{doc: doc, o: o, deadline: o.Now().Add(o.Budget)}, n, nil
 }
 
 // pdfCheck rejects what is not worth handing to MuPDF, which would repair
@@ -551,7 +562,10 @@ type pdfReader struct {
 	failed   []error // pages that could not be read
 }
 
-func (r *pdfReader) read(n int) ([]Code, error) {
+// each calls page with the index of each page of a document of n, up to
+// MaxPages, while the budget lasts, and returns what was left out. A page
+// whose error is a *pdfStop ends the document: each returns its err.
+func (r *pdfReader) each(n int, page func(i int) error) error {
 	pages := min(n, r.o.MaxPages)
 	var errs []error
 	for i := 0; i < pages; i++ {
@@ -559,9 +573,12 @@ func (r *pdfReader) read(n int) ([]Code, error) {
 			errs = append(errs, fmt.Errorf("%w: %v, after %d of %d pages", ErrPDFBudget, r.o.Budget, i, pages))
 			break
 		}
-		if err := r.page(i); errors.Is(err, errPDFAborted) {
+		var stop *pdfStop
+		if err := page(i); errors.Is(err, errPDFAborted) {
 			errs = append(errs, fmt.Errorf("%w: %v, during page %d of %d", ErrPDFBudget, r.o.Budget, i+1, pages))
 			break
+		} else if errors.As(err, &stop) {
+			return stop.err
 		} else if err != nil {
 			r.failed = append(r.failed, err)
 		}
@@ -576,7 +593,7 @@ func (r *pdfReader) read(n int) ([]Code, error) {
 	if n > pages {
 		errs = append(errs, fmt.Errorf("%w: %d, read the first %d", ErrPDFTooManyPages, n, pages))
 	}
-	return r.codes, pdfJoin(errs)
+	return pdfJoin(errs)
 }
 
 // page decodes page i at DPI, then again at RetryDPI when nothing was

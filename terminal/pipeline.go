@@ -64,14 +64,17 @@ type PipelineConfig struct {
 // Pipeline turns frames and scanned texts into logged, shown decisions:
 // decode (latest frame wins), de-duplicate, verify, commit to the log,
 // then show. A decision reaches the outputs only once it is on disk.
-// Run and Submit may be used concurrently; decisions are made one at a time.
+// Run and Submit may be used concurrently: codes are verified one at a
+// time, concurrent commits share an fsync, and outputs show one decision at
+// a time.
 type Pipeline struct {
 	cfg    PipelineConfig
 	now    func() time.Time
 	logger *slog.Logger
 
-	mu    sync.Mutex // serialises decisions: dedupe state and log order
+	mu    sync.Mutex // serialises de-duplication and verification
 	dedup *dedupe
+	outMu sync.Mutex // serialises outputs
 
 	stats stats
 }
@@ -126,6 +129,18 @@ func (p *Pipeline) Run(ctx context.Context, frames <-chan Frame) error {
 	}
 }
 
+// Decide decodes f and decides each code text in it, returning once they
+// are committed and shown. It is for replays, where every frame counts and
+// the source waits for the pipeline; a camera's frames go through Run.
+func (p *Pipeline) Decide(ctx context.Context, f Frame) error {
+	if p.cfg.Decoder == nil {
+		return errors.New("terminal: pipeline has no frame decoder")
+	}
+	p.stats.frame(false)
+	p.frame(ctx, f)
+	return nil
+}
+
 // post puts f in the one-slot mailbox, replacing a frame still waiting.
 // Run is the mailbox's only sender, so once it is emptied the send cannot
 // block.
@@ -171,17 +186,22 @@ func (p *Pipeline) Submit(ctx context.Context, text string, at time.Time) {
 }
 
 // decide runs one code text, seen at at, through de-duplication, the
-// verifier, the log and the outputs.
+// verifier, the log and the outputs. De-duplication and verification are
+// done one decision at a time; the commit is not, so that decisions from
+// several goroutines share an fsync (the log gathers concurrent appends),
+// and outputs are shown one decision at a time again, in commit order for
+// a single caller.
 func (p *Pipeline) decide(ctx context.Context, text string, at time.Time) {
+	var lat latencies
 	p.mu.Lock()
-	defer p.mu.Unlock()
 	if !p.dedup.fresh(text, at) {
+		p.mu.Unlock()
 		p.stats.duplicate()
 		return
 	}
-	var lat latencies
 	t := p.now()
 	d := p.cfg.Verifier.VerifyAt(text, at)
+	p.mu.Unlock()
 	lat.verify, t = since(p.now, t)
 	r := NewRecord(&d, p.cfg.Device, p.cfg.Venue, p.cfg.SerialKey)
 	r.LatencyUS = max(p.now().Sub(at), 0).Microseconds()
@@ -191,7 +211,9 @@ func (p *Pipeline) decide(ctx context.Context, text string, at time.Time) {
 	if err != nil {
 		// Not on disk, so not decided: staff must check by hand, and the
 		// next sighting of this code is decided afresh.
+		p.mu.Lock()
 		p.dedup.forget(text)
+		p.mu.Unlock()
 		p.logger.Error("scan log append failed: decision withheld, showing refer TERMINAL_FAULT",
 			"verdict", d.Verdict, "reason", d.Reason, "err", err)
 		d = faultDecision(d, fmt.Errorf("scan log: %w", err))
@@ -199,6 +221,7 @@ func (p *Pipeline) decide(ctx context.Context, text string, at time.Time) {
 	} else {
 		p.logger.Debug("decision", "seq", r.Seq, "verdict", d.Verdict, "reason", d.Reason, "format", r.Format)
 	}
+	p.outMu.Lock()
 	outErrs := 0
 	for _, o := range p.cfg.Outputs {
 		if err := o.Show(ctx, &d, r); err != nil {
@@ -206,6 +229,7 @@ func (p *Pipeline) decide(ctx context.Context, text string, at time.Time) {
 			p.logger.Warn("output failed", "output", fmt.Sprintf("%T", o), "seq", r.Seq, "err", err)
 		}
 	}
+	p.outMu.Unlock()
 	lat.output, _ = since(p.now, t)
 	p.stats.decided(&d, err != nil, outErrs, lat)
 }
@@ -235,12 +259,20 @@ type Stats struct {
 
 	ByVerdict map[Verdict]uint64 // decisions as shown
 	ByReason  map[Reason]uint64
+	Outcomes  map[Outcome]uint64 // by verdict and reason together
 
 	Decode Latency // per frame
 	Verify Latency
 	Commit Latency // Log.Append
 	Output Latency // all outputs of one decision
 	Total  Latency // from the frame's (or scan's) time to the committed verdict
+}
+
+// Outcome is a verdict with its reason: policy may give one reason
+// different verdicts.
+type Outcome struct {
+	Verdict Verdict
+	Reason  Reason
 }
 
 // Latency summarises the most recent samples of one stage (at most
@@ -266,12 +298,14 @@ type stats struct {
 	logErrs, outErrs                                 uint64
 	byVerdict                                        map[Verdict]uint64
 	byReason                                         map[Reason]uint64
+	outcomes                                         map[Outcome]uint64
 	decode, verify, commit, output, total            ring
 }
 
 func (s *stats) init() {
 	s.byVerdict = map[Verdict]uint64{}
 	s.byReason = map[Reason]uint64{}
+	s.outcomes = map[Outcome]uint64{}
 }
 
 func (s *stats) frame(dropped bool) {
@@ -310,6 +344,7 @@ func (s *stats) decided(d *Decision, logFailed bool, outErrs int, lat latencies)
 	s.decisions++
 	s.byVerdict[d.Verdict]++
 	s.byReason[d.Reason]++
+	s.outcomes[Outcome{d.Verdict, d.Reason}]++
 	s.outErrs += uint64(outErrs)
 	s.verify.add(lat.verify)
 	s.commit.add(lat.commit)
@@ -327,7 +362,7 @@ func (s *stats) snapshot() Stats {
 	return Stats{
 		Frames: s.framesSeen, Dropped: s.dropped, DecodeErrors: s.decodeErrs, Duplicates: s.dups,
 		Decisions: s.decisions, LogErrors: s.logErrs, OutputErrors: s.outErrs,
-		ByVerdict: maps.Clone(s.byVerdict), ByReason: maps.Clone(s.byReason),
+		ByVerdict: maps.Clone(s.byVerdict), ByReason: maps.Clone(s.byReason), Outcomes: maps.Clone(s.outcomes),
 		Decode: s.decode.summary(), Verify: s.verify.summary(), Commit: s.commit.summary(),
 		Output: s.output.summary(), Total: s.total.summary(),
 	}

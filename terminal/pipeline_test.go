@@ -192,6 +192,32 @@ func TestLatestFrameWins(t *testing.T) {
 	}
 }
 
+// TestDecide: a replay's frames are each decided, none dropped.
+func TestDecide(t *testing.T) {
+	texts := map[uint8]string{}
+	var trust *Trust
+	for i := uint8(1); i <= 5; i++ {
+		texts[i], trust = cardCode(t, int(i))
+	}
+	log := &memLog{}
+	p := newTestPipeline(t, trust, &grayDecoder{texts: texts}, log)
+	for i := uint8(1); i <= 6; i++ {
+		if err := p.Decide(context.Background(), grayFrame(i, uint64(i), t0)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	st := p.Stats()
+	if st.Frames != 6 || st.Dropped != 0 || st.DecodeErrors != 1 || st.Decisions != 5 || log.len() != 5 {
+		t.Errorf("got %+v and %d records, want 6 frames, 0 dropped, 1 decode error, 5 decisions", st, log.len())
+	}
+	if n := st.Outcomes[Outcome{Pass, OK}]; n != 5 {
+		t.Errorf("Outcomes[pass OK] = %d, want 5", n)
+	}
+	if err := newTestPipeline(t, trust, nil, log).Decide(context.Background(), grayFrame(1, 1, t0)); err == nil {
+		t.Error("Decide without a decoder succeeded")
+	}
+}
+
 func TestDedupe(t *testing.T) {
 	a, trust := cardCode(t, 1)
 	b, _ := cardCode(t, 2)

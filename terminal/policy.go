@@ -32,7 +32,7 @@ type Policy struct {
 	LiveMaxAge    time.Duration // how old a live code's iat may be; zero: 5 minutes
 	CardMaxAge    time.Duration // cap on a card's life from issue; zero: 30 days
 	DynamicMaxAge time.Duration // cap on a dynamic credential's life; zero: 24 hours
-	ClockSkew     time.Duration // tolerance for times in the future; zero: 2 minutes
+	ClockSkew     time.Duration // tolerance for times in the future, and for a clock below the floor; zero: 2 minutes
 
 	StaleTrust Verdict // when trust data is past its expiry: Warn or Refer; zero: Warn
 }

@@ -52,8 +52,13 @@ func (k *Key) allows(c *credential.Claims, dcc *credential.DCC) string {
 // The zero value trusts nothing and applies the default policy.
 type Trust struct {
 	Version   uint64
+	IssuedAt  time.Time // when the data was issued; zero: unknown
 	ExpiresAt time.Time // after it the data is stale (Policy.StaleTrust); zero: never
 	Policy    Policy
+	// Demo reports that the data trusts the published demo keys (package
+	// terminal/sample): anyone can forge codes that pass. Never for
+	// production.
+	Demo bool
 
 	keys    map[string][]*Key
 	revoked map[[sha256.Size]byte]struct{}

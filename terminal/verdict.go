@@ -3,6 +3,7 @@ package terminal
 import (
 	"encoding/json"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/fuscan/fuscan/terminal/credential"
@@ -83,6 +84,54 @@ type Decision struct {
 // Message returns the operator-safe text for the decision's reason in lang
 // ("zh" or "en"; anything else gives English).
 func (d Decision) Message(lang string) string { return d.Reason.Message(lang) }
+
+// Summary is the decision as a person reads it, in loc's time: a line of
+// verdict, reason, format, holder, issuer and validity; the message in
+// English and Chinese; and the detail of a failed check when there is one.
+// Each line ends in a newline.
+func (d Decision) Summary(loc *time.Location) string {
+	fields := []string{strings.ToUpper(d.Verdict.String()), string(d.Reason)}
+	if d.Format != 0 {
+		fields = append(fields, d.Format.String())
+	}
+	if holder := d.Holder(); holder != "" {
+		fields = append(fields, holder)
+	}
+	if d.Issuer != "" {
+		fields = append(fields, "issuer "+d.Issuer)
+	}
+	if !d.ExpiresAt.IsZero() {
+		fields = append(fields, d.validity(loc))
+	}
+	s := fmt.Sprintf("%s\n  %s / %s\n", strings.Join(fields, "  "), d.Message("en"), d.Message("zh"))
+	if d.Detail != "" {
+		s += fmt.Sprintf("  detail: %s\n", d.Detail)
+	}
+	return s
+}
+
+// Holder returns the masked name and ID tail, such as "张* ****1234".
+func (d Decision) Holder() string {
+	s := d.Name
+	if d.IDTail != "" {
+		s = strings.TrimSpace(s + " ****" + d.IDTail)
+	}
+	return s
+}
+
+// validity says until when d's code is valid: a date for codes that last
+// days, a time for those that last hours or minutes.
+func (d Decision) validity(loc *time.Location) string {
+	layout := "2006-01-02 15:04 MST"
+	if d.ExpiresAt.Sub(d.IssuedAt) >= 48*time.Hour {
+		layout = time.DateOnly
+	}
+	when := d.ExpiresAt.In(loc).Format(layout)
+	if !d.At.IsZero() && !d.At.Before(d.ExpiresAt) {
+		return "expired " + when
+	}
+	return "valid until " + when
+}
 
 // MarshalJSON writes the decision in the form `fuscanctl verify --json`
 // prints (docs/credential-format.md lists the fields). Serial is left out:

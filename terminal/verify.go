@@ -107,7 +107,7 @@ func (v *Verifier) VerifyAt(text string, now time.Time) Decision {
 	if d.Serial != "" && t.IsRevoked(d.Serial) {
 		return d.decide(Deny, Revoked, "")
 	}
-	if detail := v.checkClock(now); detail != "" {
+	if detail := v.checkClock(now, or(t.Policy.ClockSkew, DefaultClockSkew)); detail != "" {
 		return d.decide(Refer, ClockUntrusted, detail)
 	}
 	var r Reason
@@ -180,15 +180,20 @@ func checkSignatures(t *Trust, u *credential.Unverified) (Reason, string) {
 	return "", ""
 }
 
-func (v *Verifier) checkClock(now time.Time) string {
+// checkClock reports why the clock reading now is not trusted, or "". A
+// reading up to skew below the floor is trusted: the floor is the newest
+// decision's time, and a frame captured just before it, or a scan on
+// another lane, is decided a moment later. The floor is there to catch a
+// clock set back by hours or years.
+func (v *Verifier) checkClock(now time.Time, skew time.Duration) string {
 	if now.Year() < MinTrustedYear {
 		return fmt.Sprintf("clock reads %s, before %d: never set", now.UTC().Format(time.RFC3339), MinTrustedYear)
 	}
 	if v.floor == nil {
 		return ""
 	}
-	if floor := v.floor(); now.Before(floor) {
-		return fmt.Sprintf("clock reads %s, before the trusted floor %s", now.UTC().Format(time.RFC3339), floor.UTC().Format(time.RFC3339))
+	if floor := v.floor(); now.Before(floor.Add(-skew)) {
+		return fmt.Sprintf("clock reads %s, more than %v before the trusted floor %s", now.UTC().Format(time.RFC3339), skew, floor.UTC().Format(time.RFC3339))
 	}
 	return ""
 }

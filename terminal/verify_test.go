@@ -261,11 +261,31 @@ func TestMemoryReplaysBounded(t *testing.T) {
 	}
 }
 
+// TestClockFloor: a clock an hour below the floor is untrusted; one a
+// moment below it (a frame captured before another lane's decision was
+// committed) is not, within the policy's clock skew.
 func TestClockFloor(t *testing.T) {
 	s := issuer(t, cose.EdDSA)
-	v := NewVerifier(trustOf(t, s), &Options{Floor: func() time.Time { return t0.Add(time.Hour) }})
-	if d := v.VerifyAt(issue(t, s, claims(credential.KindCard)), t0); d.Verdict != Refer || d.Reason != ClockUntrusted {
-		t.Errorf("clock below the floor: got %v %v, want refer CLOCK_UNTRUSTED", d.Verdict, d.Reason)
+	code := issue(t, s, claims(credential.KindCard))
+	cases := []struct {
+		below time.Duration
+		skew  time.Duration // policy; zero: DefaultClockSkew
+		want  Reason
+	}{
+		{time.Hour, 0, ClockUntrusted},
+		{DefaultClockSkew + time.Second, 0, ClockUntrusted},
+		{DefaultClockSkew, 0, OK},
+		{40 * time.Millisecond, 0, OK},
+		{10 * time.Second, 5 * time.Second, ClockUntrusted},
+		{4 * time.Second, 5 * time.Second, OK},
+	}
+	for _, c := range cases {
+		tr := trustOf(t, s)
+		tr.Policy.ClockSkew = c.skew
+		v := NewVerifier(tr, &Options{Floor: func() time.Time { return t0.Add(c.below) }})
+		if d := v.VerifyAt(code, t0); d.Reason != c.want {
+			t.Errorf("clock %v below the floor, skew %v: got %v %v, want %s", c.below, c.skew, d.Verdict, d.Reason, c.want)
+		}
 	}
 }
 

@@ -187,45 +187,6 @@ func eachLine(ctx context.Context, r io.Reader, fn func(string) error) error {
 // verified holder data, the message in English and Chinese, and the detail
 // of a failed check. Times are shown in loc.
 func writeHuman(w io.Writer, d *terminal.Decision, loc *time.Location) error {
-	fields := []string{strings.ToUpper(d.Verdict.String()), string(d.Reason)}
-	if d.Format != 0 {
-		fields = append(fields, d.Format.String())
-	}
-	if holder := holderOf(d); holder != "" {
-		fields = append(fields, holder)
-	}
-	if d.Issuer != "" {
-		fields = append(fields, "issuer "+d.Issuer)
-	}
-	if !d.ExpiresAt.IsZero() {
-		fields = append(fields, validity(d, loc))
-	}
-	_, err := fmt.Fprintf(w, "%s\n  %s / %s\n", strings.Join(fields, "  "), d.Message("en"), d.Message("zh"))
-	if err == nil && d.Detail != "" {
-		_, err = fmt.Fprintf(w, "  detail: %s\n", d.Detail)
-	}
+	_, err := io.WriteString(w, d.Summary(loc))
 	return err
-}
-
-// holderOf returns the masked name and ID tail, such as "张* ****1234".
-func holderOf(d *terminal.Decision) string {
-	s := d.Name
-	if d.IDTail != "" {
-		s = strings.TrimSpace(s + " ****" + d.IDTail)
-	}
-	return s
-}
-
-// validity says until when d's code is valid: a date for codes that last
-// days, a time for those that last hours or minutes.
-func validity(d *terminal.Decision, loc *time.Location) string {
-	layout := "2006-01-02 15:04 MST"
-	if d.ExpiresAt.Sub(d.IssuedAt) >= 48*time.Hour {
-		layout = time.DateOnly
-	}
-	when := d.ExpiresAt.In(loc).Format(layout)
-	if !d.At.IsZero() && !d.At.Before(d.ExpiresAt) {
-		return "expired " + when
-	}
-	return "valid until " + when
 }

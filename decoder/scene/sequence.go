@@ -38,6 +38,22 @@ const seqClutter = 25
 // returned function is safe for concurrent use; it renders the background
 // once and keeps it.
 func Sequence(seed uint64, size image.Point) func(t int) Sample {
+	return SequenceOf(seed, size, func(visitor int) string { return textOf(int(seed%97) + visitor) })
+}
+
+// SequenceOf is Sequence with texts of the caller's choice: visitor c,
+// seen in frames 150c to 150c+149, shows text(c). An empty text is a
+// visitor who shows nothing: the entrance stays empty for that cycle. The
+// text must fit a QR code at level M; one that does not makes the frame
+// function panic.
+//
+// text is called when the visitor's code first comes into view, at most
+// once a cycle while the frames of that cycle and the few before and
+// after are asked for (their texts are kept), and never concurrently for
+// one visitor; it may be called concurrently for different visitors. The
+// poses do not depend on the texts: SequenceOf and Sequence with one seed
+// move their codes alike.
+func SequenceOf(seed uint64, size image.Point, text func(visitor int) string) func(t int) Sample {
 	if size == (image.Point{}) {
 		size = image.Pt(defaultWidth, defaultHeight)
 	}
@@ -54,21 +70,28 @@ func Sequence(seed uint64, size image.Point) func(t int) Sample {
 		backgrounds[channels] = bg
 		return bg
 	}
+	texts := &textCache{text: text, cycles: map[int]func() string{}}
 	return func(t int) Sample {
 		if t < 0 {
 			panic(fmt.Sprintf("scene: sequence frame %d", t))
 		}
-		text, p := sequenceFrame(seed, size, t)
+		p, held, inView := sequenceFrame(seed, size, t)
+		code := ""
+		if inView {
+			if code = texts.get(t / seqPeriod); code != "" {
+				p = held
+			}
+		}
 		channels := 1
 		if p.Ink != InkBlack {
 			channels = 3
 		}
-		f, err := render(text, p, background(channels))
+		f, err := render(code, p, background(channels))
 		if err != nil {
-			// Every parameter is bounded by sequenceFrame: a bug.
+			// Every parameter is bounded by sequenceFrame: the text is at fault.
 			panic(fmt.Sprintf("scene: sequence frame %d: %v", t, err))
 		}
-		s := Sample{Image: f.img, Text: text, Version: f.version, Corners: f.corners, Params: p}
+		s := Sample{Image: f.img, Text: code, Version: f.version, Corners: f.corners, Params: p}
 		if !inside(f.corners, size) {
 			// Coming or going: no code can be read until all of it shows.
 			s.Text, s.Version, s.Corners = "", 0, [4][2]float64{}
@@ -76,6 +99,41 @@ func Sequence(seed uint64, size image.Point) func(t int) Sample {
 		return s
 	}
 }
+
+// textCacheSize is how many visitors' texts a sequence keeps.
+const textCacheSize = 4
+
+// A textCache calls a sequence's text function once a visitor, keeping
+// the texts of the visitors asked for last.
+type textCache struct {
+	text   func(visitor int) string
+	mu     sync.Mutex
+	cycles map[int]func() string
+}
+
+func (c *textCache) get(visitor int) string {
+	c.mu.Lock()
+	f, ok := c.cycles[visitor]
+	if !ok {
+		if len(c.cycles) >= textCacheSize {
+			// Forget the visitor farthest from this one: frames are
+			// asked for mostly in order.
+			far := visitor
+			for v := range c.cycles {
+				if abs(v-visitor) > abs(far-visitor) {
+					far = v
+				}
+			}
+			delete(c.cycles, far)
+		}
+		f = sync.OnceValue(func() string { return c.text(visitor) })
+		c.cycles[visitor] = f
+	}
+	c.mu.Unlock()
+	return f()
+}
+
+func abs(n int) int { return max(n, -n) }
 
 // inside reports whether the corners all lie within a frame of size.
 func inside(corners [4][2]float64, size image.Point) bool {
@@ -89,7 +147,6 @@ func inside(corners [4][2]float64, size image.Point) bool {
 
 // A visitor is what one cycle of a sequence shows.
 type visitor struct {
-	text                  string
 	carrier               Carrier
 	ink                   Ink
 	modulePx              float64
@@ -106,7 +163,6 @@ func visitorOf(seed uint64, size image.Point, c int) visitor {
 	r := rand.New(rand.NewPCG(seed, uint64(c)))
 	w, h := float64(size.X), float64(size.Y)
 	v := visitor{
-		text:     textOf(int(seed%97) + c),
 		carrier:  CarrierPhone,
 		modulePx: uniform(r, 3, 5) * h / defaultHeight,
 		angle:    signed(r, 0, 12),
@@ -138,8 +194,10 @@ func visitorOf(seed uint64, size image.Point, c int) visitor {
 	return v
 }
 
-// sequenceFrame returns the text and parameters of frame t.
-func sequenceFrame(seed uint64, size image.Point, t int) (string, Params) {
+// sequenceFrame returns the parameters of frame t with the entrance empty,
+// and with the visitor's code where it is held, if it is (at least partly)
+// in view.
+func sequenceFrame(seed uint64, size image.Point, t int) (empty, held Params, inView bool) {
 	v := visitorOf(seed, size, t/seqPeriod)
 	p := Params{
 		Width: size.X, Height: size.Y, Seed: seed, Frame: t, Clutter: seqClutter,
@@ -148,8 +206,9 @@ func sequenceFrame(seed uint64, size image.Point, t int) (string, Params) {
 	}
 	x, y, angle, tiltX, inView := v.pose(t)
 	if !inView {
-		return "", p
+		return p, p, false
 	}
+	empty = p
 	p.Carrier, p.OffsetX, p.OffsetY, p.Angle, p.TiltX = v.carrier, x, y, angle, tiltX
 	// The motion in the half of a frame's time that the shutter is open.
 	px, py, _, _, _ := v.pose(max(t-1, 0))
@@ -157,7 +216,7 @@ func sequenceFrame(seed uint64, size image.Point, t int) (string, Params) {
 	if d := math.Hypot(dx, dy) / 2; d > 0.5 {
 		p.MotionPx, p.MotionAngle = min(d, 120), math.Atan2(dy, dx)*180/math.Pi
 	}
-	return v.text, p
+	return empty, p, true
 }
 
 // pose returns where v holds the code in frame t, from the frame's centre,

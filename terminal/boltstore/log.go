@@ -248,6 +248,33 @@ func (s *Store) Stats() (*Stats, error) {
 	return st, err
 }
 
+// Counters are the figures of the log that cost no scan: cheap enough for
+// every metrics scrape.
+type Counters struct {
+	LastSeq  uint64 // the newest record's seq; 0 for none
+	AckedSeq uint64 // the outbox cursor
+	Backlog  uint64 // LastSeq - AckedSeq: records not yet synced
+	Bytes    int64  // the database size as bbolt counts it
+	OverCap  bool   // Bytes is over Options.MaxBytes
+}
+
+// Counters returns the log's counters.
+func (s *Store) Counters() (Counters, error) {
+	var c Counters
+	err := s.db.View(func(tx *bolt.Tx) error {
+		c.LastSeq = getU64(tx.Bucket(bucketMeta), keyHeadSeq)
+		c.AckedSeq = getU64(tx.Bucket(bucketOutbox), keyAcked)
+		c.Backlog = c.LastSeq - c.AckedSeq
+		c.Bytes = tx.Size()
+		return nil
+	})
+	if err != nil {
+		return c, fmt.Errorf("boltstore: counters: %w", err)
+	}
+	c.OverCap = c.Bytes > s.opts.MaxBytes
+	return c, nil
+}
+
 // Acked returns the outbox cursor: the highest seq the hub acknowledged.
 func (s *Store) Acked() uint64 {
 	var n uint64

@@ -231,6 +231,13 @@ func TestAckStats(t *testing.T) {
 	if st.ByVerdict["pass"] != 4 || st.ByVerdict["deny"] != 2 || st.ByReason["CLOCK_UNTRUSTED"] != 2 {
 		t.Errorf("ByVerdict %v ByReason %v", st.ByVerdict, st.ByReason)
 	}
+	c, err := s.Counters()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.LastSeq != 10 || c.AckedSeq != 4 || c.Backlog != 6 || c.Bytes != st.Bytes || c.OverCap {
+		t.Errorf("Counters %+v, want last 10 acked 4 backlog 6 bytes %d", c, st.Bytes)
+	}
 }
 
 func TestPurge(t *testing.T) {

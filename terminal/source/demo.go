@@ -11,6 +11,7 @@ import (
 
 	"github.com/fuscan/fuscan/decoder/scene"
 	"github.com/fuscan/fuscan/terminal"
+	"github.com/fuscan/fuscan/terminal/sample"
 )
 
 // Defaults of a demo: source.
@@ -30,7 +31,9 @@ const (
 	maxDemoSide = 4096
 )
 
-// demoSource renders scene.Sequence: visitors holding up sample codes.
+// demoSource renders scene.SequenceOf: visitors holding up the sample
+// codes of package sample, which a terminal trusting sample.Snapshot
+// decides as each is labelled.
 type demoSource struct {
 	seed  uint64
 	size  image.Point
@@ -55,33 +58,20 @@ func openDemo(u *url.URL, q url.Values, o Options) (Source, error) {
 			return nil, fmt.Errorf("seed %q: want an unsigned integer", v)
 		}
 	}
-	if s.size.X, err = side(q, "width", s.size.X); err != nil {
+	if s.size.X, err = intParam(q, "width", s.size.X, minDemoSide, maxDemoSide); err != nil {
 		return nil, err
 	}
-	if s.size.Y, err = side(q, "height", s.size.Y); err != nil {
+	if s.size.Y, err = intParam(q, "height", s.size.Y, minDemoSide, maxDemoSide); err != nil {
 		return nil, err
 	}
 	return s, nil
-}
-
-// side parses the width or height parameter.
-func side(q url.Values, key string, def int) (int, error) {
-	v := q.Get(key)
-	if v == "" {
-		return def, nil
-	}
-	n, err := strconv.Atoi(v)
-	if err != nil || n < minDemoSide || n > maxDemoSide {
-		return 0, fmt.Errorf("%s %q: want %d to %d pixels", key, v, minDemoSide, maxDemoSide)
-	}
-	return n, nil
 }
 
 // Run sends demo frames as *image.Gray until ctx is done. At a set fps the
 // scene moves in real time (frames of its 30 a second timeline are skipped
 // or repeated); at fps=max every frame of the timeline is sent in turn.
 func (s *demoSource) Run(ctx context.Context, frames chan<- terminal.Frame, _ chan<- Text) error {
-	seq := scene.Sequence(s.seed, s.size)
+	seq := scene.SequenceOf(s.seed, s.size, s.text)
 	p := newPacer(s.every)
 	defer p.stop()
 	for n := uint64(0); ; n++ {
@@ -97,6 +87,32 @@ func (s *demoSource) Run(ctx context.Context, frames chan<- terminal.Frame, _ ch
 			return err
 		}
 	}
+}
+
+// text returns the code visitor c shows: a sample code issued now, so that
+// live codes are fresh and a dynamic code is for the current 30 s step.
+func (s *demoSource) text(c int) string {
+	return demoCase(sample.Cases(s.opts.Now()), c).Text
+}
+
+// demoCase returns the case visitor c shows. The visitors take the
+// verdicts in turn, in the order cases first has them (pass, warn, deny,
+// refer), and each verdict's cases in turn, so that every verdict shows
+// within four visitors and every case within a few dozen.
+func demoCase(cases []sample.Case, c int) sample.Case {
+	var groups [][]sample.Case
+	group := map[terminal.Verdict]int{}
+	for _, k := range cases {
+		i, ok := group[k.Verdict]
+		if !ok {
+			i = len(groups)
+			group[k.Verdict] = i
+			groups = append(groups, nil)
+		}
+		groups[i] = append(groups[i], k)
+	}
+	g := groups[c%len(groups)]
+	return g[c/len(groups)%len(g)]
 }
 
 // gray returns img as an *image.Gray: scene draws coloured codes in RGBA.

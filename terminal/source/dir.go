@@ -9,7 +9,6 @@ import (
 	_ "image/jpeg"
 	_ "image/png"
 	"io"
-	"log/slog"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -52,35 +51,32 @@ func openDir(u *url.URL, q url.Values, o Options) (Source, error) {
 	return &dirSource{dir: dir, every: every, loop: loop, opts: o}, nil
 }
 
-// Run sends the directory's images in name order, once or, with loop=1,
-// until ctx is done. A directory that cannot be read, or holds no image,
-// is an error.
+// Run sends the directory's images and PDF pages in name order, once or,
+// with loop=1, until ctx is done. A directory that cannot be read, or
+// holds no image or page, is an error.
 func (s *dirSource) Run(ctx context.Context, frames chan<- terminal.Frame, _ chan<- Text) error {
 	p := newPacer(s.every)
 	defer p.stop()
 	var seq uint64
+	emit := func(img image.Image) error {
+		if err := p.wait(ctx); err != nil {
+			return err
+		}
+		seq++
+		return send(ctx, frames, terminal.Frame{Image: img, At: s.opts.Now(), Seq: seq})
+	}
 	for {
-		names, err := s.images()
+		names, err := s.files()
 		if err != nil {
 			return err
 		}
-		sent := 0
+		before := seq
 		for _, name := range names {
-			img, err := decodeFile(name)
-			if err != nil {
-				s.opts.Logger.Warn("source: skipping undecodable image", "file", name, "err", err)
-				continue
-			}
-			sent++
-			if err := p.wait(ctx); err != nil {
-				return err
-			}
-			seq++
-			if err := send(ctx, frames, terminal.Frame{Image: img, At: s.opts.Now(), Seq: seq}); err != nil {
+			if err := s.replay(ctx, name, emit); err != nil {
 				return err
 			}
 		}
-		if sent == 0 {
+		if seq == before {
 			return fmt.Errorf("source: dir: no image in %s could be decoded", s.dir)
 		}
 		if !s.loop {
@@ -92,9 +88,34 @@ func (s *dirSource) Run(ctx context.Context, frames chan<- terminal.Frame, _ cha
 	}
 }
 
-// images lists the image files of the directory in name order, logging the
-// PDFs it skips.
-func (s *dirSource) images() ([]string, error) {
+// replay passes the image of file name, or each page of a PDF, to emit,
+// and returns emit's error. Files and pages that cannot be read are
+// skipped with a log line.
+func (s *dirSource) replay(ctx context.Context, name string, emit func(image.Image) error) error {
+	if !isPDF(name) {
+		img, err := decodeFile(name)
+		if err != nil {
+			s.opts.Logger.Warn("source: skipping undecodable image", "file", name, "err", err)
+			return nil
+		}
+		return emit(img)
+	}
+	err := renderPDF(name, func(img *image.Gray) error { return emit(img) })
+	if err != nil && ctx.Err() == nil {
+		// A PDF read in part had its pages sent; the log says what was not.
+		s.opts.Logger.Warn("source: skipping unreadable PDF pages", "file", name, "err", err)
+		return nil
+	}
+	return err
+}
+
+// dirPDFDPI is the resolution dir: renders PDF pages at.
+const dirPDFDPI = 150
+
+func isPDF(name string) bool { return strings.EqualFold(filepath.Ext(name), ".pdf") }
+
+// files lists the image and PDF files of the directory in name order.
+func (s *dirSource) files() ([]string, error) {
 	entries, err := os.ReadDir(s.dir)
 	if err != nil {
 		return nil, fmt.Errorf("source: dir: %w", err)
@@ -105,15 +126,12 @@ func (s *dirSource) images() ([]string, error) {
 			continue
 		}
 		switch strings.ToLower(filepath.Ext(e.Name())) {
-		case ".png", ".jpg", ".jpeg", ".gif":
+		case ".png", ".jpg", ".jpeg", ".gif", ".pdf":
 			names = append(names, filepath.Join(s.dir, e.Name()))
-		case ".pdf":
-			s.opts.Logger.Info("source: skipping PDF: dir: replays images, PDF pages are the decoder's job",
-				slog.String("file", filepath.Join(s.dir, e.Name())))
 		}
 	}
 	if len(names) == 0 {
-		return nil, fmt.Errorf("source: dir: no PNG, JPEG or GIF files in %s", s.dir)
+		return nil, fmt.Errorf("source: dir: no PNG, JPEG, GIF or PDF files in %s", s.dir)
 	}
 	return names, nil
 }

@@ -6,25 +6,41 @@
 //
 // Supported URLs:
 //
-//	dir:PATH?fps=5&loop=1          replay PNG, JPEG and GIF files in name order
+//	dir:PATH?fps=5&loop=1          replay PNG, JPEG and GIF files, and PDF pages, in name order
 //	demo:?fps=15&seed=1&width=1280&height=720
-//	                               a synthetic entrance camera (decoder/scene)
+//	                               a camera showing sample codes of every verdict (terminal/sample)
 //	stdin:                         code texts, one a line, from standard input
 //	scanner:PATH?baud=115200       code texts, one a line, from a serial device
+//	v4l2:DEVICE?width=1280&height=720&fps=30
+//	                               a USB camera (Linux video4linux), such as /dev/video0
+//	mjpeg:http://HOST/PATH         an IP camera's multipart/x-mixed-replace MJPEG stream
 //
 // fps is a positive number of frames a second or "max" (as fast as the
 // consumer takes them); left out it is 5 for dir: and 15 for demo:. A
 // demo's width and height are 240 to 4096 pixels; its frames are
 // *image.Gray.
-// v4l2: and mjpeg: are named by the terminal's design but not supported
-// yet: Open returns an error wrapping ErrUnsupported.
+//
+// A v4l2: camera's width and height (16 to 8192 pixels, 1280×720 if left
+// out) are a wish: the camera's nearest size is used. Frames larger than
+// 640×480 are read as MJPEG when the camera offers it, else as YUYV; YUYV
+// frames are *image.YCbCr (4:2:2). fps asks the camera for a rate; left
+// out or "max", the camera keeps its own. Outside Linux, Open returns an
+// error wrapping ErrUnsupported.
+//
+// Everything after "mjpeg:" is the camera's URL (http or https), its
+// query included: mjpeg: takes no options of its own. A user and password
+// in the URL are sent as HTTP basic authentication and redacted in errors
+// and logs.
 //
 // # Caveats
 //
-// dir: replays images only: PDF files are skipped with a log line, since
-// turning PDF pages into codes is the decoder's job, not a camera's. Files
-// that fail to decode are skipped with a log line as well; the directory is
-// listed again at every pass, so files added while looping are picked up.
+// dir: renders each page of a PDF to an *image.Gray at 150 DPI with the
+// decoder's MuPDF layer (decoder.RenderPDF), within its bounds: 32 MiB a
+// file, 50 pages, 40 megapixels a page, 10 seconds of rendering. The pages
+// are rendered again at every pass; a build without cgo has no MuPDF and
+// skips PDFs with a log line. Files that fail to decode, and PDF
+// pages left out, are skipped with a log line; the directory is listed
+// again at every pass, so files added while looping are picked up.
 //
 // Pacing follows the wall clock (a time.Ticker); Options.Now only stamps
 // frames and texts. A consumer slower than fps gets frames late rather
@@ -34,6 +50,24 @@
 // only) it also puts it in raw 8N1 mode at that speed. Without baud the
 // device is used as configured (for example by "stty -F /dev/ttyACM0
 // 115200 raw"); USB CDC scan engines ignore the speed anyway.
+//
+// Camera sources fail, for the caller to retry with backoff, when the
+// device or stream goes away or stops: v4l2: after 5 seconds without a
+// frame, mjpeg: after 10 seconds without data (connecting and headers
+// included), on a status other than 200, a content type other than
+// multipart, a part over MaxMJPEGPart or the end of the stream. Frames that
+// do not decode are skipped, with one log line for the first and every
+// hundredth. Camera frames are bounded to 16 megapixels. Each frame is a
+// new image, owned by the consumer: a 1280×720 YUYV frame allocates 1.8
+// MB. Frames are not buffered: each is sent as it comes, and the
+// pipeline keeps the latest.
+//
+// v4l2: waits for frames a second at a time, so Run may take up to a
+// second to return once ctx is done. An mjpeg: part is decoded as soon as
+// its Content-Length bytes are in; a camera that sends no Content-Length
+// has each frame decoded only when the next part's boundary arrives, a
+// frame late. Only basic authentication is supported, not digest, and an
+// https camera needs a certificate the system trusts.
 //
 // A line source's Run returns when ctx is done, but a read already blocked
 // on a reader that cannot be interrupted (a terminal's stdin) finishes only

@@ -43,12 +43,12 @@ type Options struct {
 	Stdin io.Reader
 }
 
-// ErrUnsupported is wrapped by Open's error for a scheme fuscan names but
-// does not implement yet.
+// ErrUnsupported is wrapped by Open's error for a source this build cannot
+// provide: v4l2: cameras outside Linux.
 var ErrUnsupported = errors.New("not supported yet")
 
 // Schemes are the URL schemes Open accepts.
-var Schemes = []string{"dir", "demo", "stdin", "scanner"}
+var Schemes = []string{"dir", "demo", "stdin", "scanner", "v4l2", "mjpeg"}
 
 // Open returns the source rawURL names; see the package comment for the
 // URLs. It only parses: files and devices are opened by Run, so a source
@@ -59,6 +59,14 @@ func Open(rawURL string, opts *Options) (Source, error) {
 		return nil, fmt.Errorf("source: %w", err)
 	}
 	o := resolve(opts)
+	if u.Scheme == "mjpeg" {
+		// The rest is the camera's URL, whose query is not ours.
+		s, err := openMJPEG(rawURL[len("mjpeg:"):], o)
+		if err != nil {
+			return nil, fmt.Errorf("source: mjpeg: %w", err)
+		}
+		return s, nil
+	}
 	q, err := url.ParseQuery(u.RawQuery)
 	if err != nil {
 		return nil, fmt.Errorf("source: %s: %w", u.Scheme, err)
@@ -73,8 +81,8 @@ func Open(rawURL string, opts *Options) (Source, error) {
 		s, err = openStdin(u, q, o)
 	case "scanner":
 		s, err = openScanner(u, q, o)
-	case "v4l2", "mjpeg":
-		err = ErrUnsupported
+	case "v4l2":
+		s, err = openV4L2(u, q, o)
 	case "":
 		err = fmt.Errorf("no scheme in %q (supported: %v)", rawURL, Schemes)
 	default:
@@ -143,6 +151,20 @@ func params(q url.Values, allowed ...string) error {
 		}
 	}
 	return nil
+}
+
+// intParam parses the integer parameter key, def when left out, which must
+// be from lo to hi.
+func intParam(q url.Values, key string, def, lo, hi int) (int, error) {
+	v := q.Get(key)
+	if v == "" {
+		return def, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < lo || n > hi {
+		return 0, fmt.Errorf("%s %q: want an integer from %d to %d", key, v, lo, hi)
+	}
+	return n, nil
 }
 
 // maxFPS bounds fps: beyond it "max" says what is meant.

@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/fuscan/fuscan/decoder"
 	"github.com/fuscan/fuscan/decoder/scene"
 	"github.com/fuscan/fuscan/qrcard"
 	"github.com/fuscan/fuscan/terminal"
@@ -93,8 +94,8 @@ func sizes(frames []terminal.Frame) []int {
 	return ws
 }
 
-// codeDir makes a dir of three codes whose image widths differ, with a PDF
-// and a text file that must be skipped.
+// codeDir makes a dir of three codes whose image widths differ, with a
+// broken PDF and a text file that must be skipped.
 func codeDir(t *testing.T) (dir string, widths []int) {
 	t.Helper()
 	dir = t.TempDir()
@@ -145,6 +146,91 @@ func TestDirOnce(t *testing.T) {
 	}
 }
 
+// TestDirPDF checks that each page of a PDF becomes a gray frame at 150 DPI
+// on which the decoder reads the page's code, between the images before
+// and after it in name order.
+func TestDirPDF(t *testing.T) {
+	dir := t.TempDir()
+	writeCodes(t, dir, map[string]string{"a.png": "A", "c.png": "C"})
+	texts := []string{"FSC1:FIRST-PAGE-0001", "FSC1:SECOND-PAGE-0002"}
+	var pdf bytes.Buffer
+	if err := qrcard.WriteCardPDF(&pdf, []qrcard.Card{{Text: texts[0], Serial: "1"}, {Text: texts[1], Serial: "2"}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "b.PDF"), pdf.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var log bytes.Buffer
+	s, err := source.Open("dir:"+dir+"?fps=max", options(&log, nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	frames, err := collect(t, s, -1)
+	if err != nil {
+		t.Fatalf("Run: got %v, want nil at the end of the files; log:\n%s", err, log.String())
+	}
+	if len(frames) != 4 {
+		t.Fatalf("got %d frames, want 4: a.png, two pages of b.PDF, c.png", len(frames))
+	}
+	// An A6 page, 105×148 mm, at 150 DPI.
+	wantSize := image.Pt(620, 874)
+	for i, want := range texts {
+		f := frames[i+1]
+		g, ok := f.Image.(*image.Gray)
+		if !ok {
+			t.Fatalf("page %d: got %T, want *image.Gray", i+1, f.Image)
+		}
+		if got := g.Bounds().Size(); abs(got.X-wantSize.X) > 1 || abs(got.Y-wantSize.Y) > 1 {
+			t.Errorf("page %d: got %v pixels, want %v (A6 at 150 DPI)", i+1, got, wantSize)
+		}
+		codes, err := decoder.New(nil).Decode(g)
+		if err != nil || len(codes) != 1 || codes[0].Text != want {
+			t.Errorf("page %d: decoded %v, %v; want the code %q", i+1, codes, err, want)
+		}
+		if f.Seq != uint64(i+2) {
+			t.Errorf("page %d: got Seq %d, want %d", i+1, f.Seq, i+2)
+		}
+	}
+	for _, i := range []int{0, 3} {
+		if _, ok := frames[i].Image.(*image.Gray); ok && frames[i].Image.Bounds().Size() == wantSize {
+			t.Errorf("frame %d: got a page, want a PNG image", i)
+		}
+	}
+}
+
+// TestDirPDFCancel checks that a replay cancelled within a PDF stops
+// without taking the PDF for a broken one.
+func TestDirPDFCancel(t *testing.T) {
+	dir := t.TempDir()
+	var pdf bytes.Buffer
+	if err := qrcard.WriteCardPDF(&pdf, []qrcard.Card{{Text: "ONE"}, {Text: "TWO"}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "cards.pdf"), pdf.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var log bytes.Buffer
+	s, err := source.Open("dir:"+dir+"?fps=max", options(&log, nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Cancelled at the first page, Run is at the second.
+	frames, err := collect(t, s, 1)
+	if !errors.Is(err, context.Canceled) || len(frames) != 1 {
+		t.Errorf("Run: got %d frames and %v, want 1 and context.Canceled", len(frames), err)
+	}
+	if log.Len() != 0 {
+		t.Errorf("log: got %q, want nothing: a cancelled PDF is not a broken one", log.String())
+	}
+}
+
+func abs(v int) int {
+	if v < 0 {
+		return -v
+	}
+	return v
+}
+
 func TestDirLoop(t *testing.T) {
 	dir, widths := codeDir(t)
 	var log bytes.Buffer
@@ -191,7 +277,7 @@ func TestDirErrors(t *testing.T) {
 	}
 	for _, tc := range []struct{ name, url, want string }{
 		{"missing", "dir:" + filepath.Join(empty, "nope"), "no such file"},
-		{"empty", "dir:" + empty + "?loop=1", "no PNG, JPEG or GIF"},
+		{"empty", "dir:" + empty + "?loop=1", "no PNG, JPEG, GIF or PDF"},
 		{"undecodable", "dir:" + junk + "?loop=1&fps=max", "could be decoded"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -377,9 +463,23 @@ var openCases = []struct{ url, want string }{
 	{"scanner:dev/scanner", ""},
 	{"", "no scheme"},
 	{"/srv/frames", "no scheme"},
-	{"ftp://example.com/x", `unknown scheme "ftp" (supported: [dir demo stdin scanner])`},
-	{"v4l2:/dev/video0?width=1280&height=720&fps=30", "not supported yet"},
-	{"mjpeg:http://10.0.0.2/video", "not supported yet"},
+	{"ftp://example.com/x", `unknown scheme "ftp" (supported: [dir demo stdin scanner v4l2 mjpeg])`},
+	{"mjpeg:http://10.0.0.2/video", ""},
+	{"mjpeg:https://cam.local:8443/axis-cgi/mjpg/video.cgi?resolution=1280x720&fps=15&x=%zz", ""},
+	{"mjpeg:http://user:secret@10.0.0.2/video#top", ""},
+	{"MJPEG:http://10.0.0.2/video", ""},
+	{"mjpeg:", "want mjpeg:http://HOST/PATH"},
+	{"mjpeg:ftp://10.0.0.2/video", "want mjpeg:http://HOST/PATH"},
+	{"mjpeg:/video", "want mjpeg:http://HOST/PATH"},
+	{"mjpeg:http:///video", "want mjpeg:http://HOST/PATH"},
+	{"mjpeg:http://user:secret@[::1/video", "missing ']' in host"},
+	{"v4l2:", "no path"},
+	{"v4l2://host/dev/video0", "unexpected host"},
+	{"v4l2:/dev/video0?width=8", "width"},
+	{"v4l2:/dev/video0?height=tall", "height"},
+	{"v4l2:/dev/video0?width=8192&height=8192", "at most"},
+	{"v4l2:/dev/video0?fps=0", "fps"},
+	{"v4l2:/dev/video0?format=yuyv", `unknown parameter "format"`},
 	{"dir:", "no path"},
 	{"dir://host/frames", "unexpected host"},
 	{"dir:/srv/frames?fps=0", "fps"},
@@ -416,9 +516,18 @@ func TestOpen(t *testing.T) {
 			t.Errorf("Open(%q): got %q, want it prefixed with %q", tc.url, err, "source: ")
 		}
 	}
-	for _, u := range []string{"v4l2:/dev/video0", "mjpeg:http://x/y"} {
-		if _, err := source.Open(u, nil); !errors.Is(err, source.ErrUnsupported) {
-			t.Errorf("Open(%q): got %v, want ErrUnsupported", u, err)
+	for _, u := range []string{"v4l2:/dev/video0", "v4l2:/dev/video0?width=640&height=480&fps=30", "v4l2:video1?fps=max"} {
+		_, err := source.Open(u, nil)
+		if runtime.GOOS == "linux" && err != nil {
+			t.Errorf("Open(%q): got %v, want no error", u, err)
+		}
+		if runtime.GOOS != "linux" && (!errors.Is(err, source.ErrUnsupported) || !strings.Contains(err.Error(), "need Linux")) {
+			t.Errorf("Open(%q): got %v, want ErrUnsupported saying v4l2 cameras need Linux", u, err)
+		}
+	}
+	for _, tc := range openCases {
+		if _, err := source.Open(tc.url, nil); err != nil && strings.Contains(err.Error(), "secret") {
+			t.Errorf("Open(%q): got %q, want the password left out", tc.url, err)
 		}
 	}
 }

@@ -1,0 +1,107 @@
+package scene
+
+import (
+	"fmt"
+	"image"
+	"sync"
+	"sync/atomic"
+	"testing"
+)
+
+// TestSequenceOfTexts: each visitor shows the caller's text for it, the
+// text function runs once a visitor even when frames are asked for from
+// many goroutines, and a visitor with no text leaves the entrance empty.
+func TestSequenceOfTexts(t *testing.T) {
+	size := image.Pt(320, 240)
+	var mu sync.Mutex
+	calls := map[int]int{}
+	seq := SequenceOf(5, size, func(visitor int) string {
+		mu.Lock()
+		calls[visitor]++
+		mu.Unlock()
+		if visitor == 1 {
+			return ""
+		}
+		return fmt.Sprintf("VISITOR %d", visitor)
+	})
+	const visitors = 3
+	var wg sync.WaitGroup
+	var coded [visitors]atomic.Int32
+	for w := range 4 {
+		wg.Go(func() {
+			for f := w; f < visitors*seqPeriod; f += 4 {
+				s := seq(f)
+				c := f / seqPeriod
+				switch {
+				case s.Text == "":
+				case c == 1:
+					t.Errorf("frame %d: text %q, want none from visitor 1", f, s.Text)
+				case s.Text != fmt.Sprintf("VISITOR %d", c):
+					t.Errorf("frame %d: text %q, want visitor %d's", f, s.Text, c)
+				default:
+					coded[c].Add(1)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	for c := range visitors {
+		if calls[c] != 1 {
+			t.Errorf("visitor %d: text called %d times, want 1", c, calls[c])
+		}
+		if got := coded[c].Load(); (got > 0) != (c != 1) {
+			t.Errorf("visitor %d: %d frames with a code", c, got)
+		}
+	}
+}
+
+// TestSequenceOfPoses: the texts do not move the codes: frames of
+// SequenceOf and Sequence with one seed hold their codes alike.
+func TestSequenceOfPoses(t *testing.T) {
+	size := image.Pt(320, 240)
+	a := Sequence(9, size)
+	b := SequenceOf(9, size, func(int) string { return "HELLO" })
+	for f := 0; f < 2*seqPeriod; f += 3 {
+		x, y := a(f), b(f)
+		if x.Params != y.Params {
+			t.Errorf("frame %d: params %+v, want %+v", f, y.Params, x.Params)
+		}
+	}
+}
+
+// TestSequenceIsSequenceOfTexts: Sequence shows the sample texts in turn.
+func TestSequenceIsSequenceOfTexts(t *testing.T) {
+	seq := Sequence(2, image.Pt(320, 240))
+	for c := range 3 {
+		for f := c * seqPeriod; f < (c+1)*seqPeriod; f++ {
+			if s := seq(f); s.Text != "" {
+				if want := textOf(2 + c); s.Text != want {
+					t.Errorf("visitor %d: text %.12q…, want %.12q…", c, s.Text, want)
+				}
+				break
+			}
+		}
+	}
+}
+
+// TestTextCacheBounded: the cache keeps a few visitors and calls again for
+// one forgotten.
+func TestTextCacheBounded(t *testing.T) {
+	n := 0
+	c := &textCache{text: func(v int) string { n++; return fmt.Sprint(v) }, cycles: map[int]func() string{}}
+	for v := range 10 {
+		c.get(v)
+		c.get(v)
+	}
+	if n != 10 || len(c.cycles) > textCacheSize {
+		t.Errorf("got %d calls and %d kept, want 10 and at most %d", n, len(c.cycles), textCacheSize)
+	}
+	c.get(9)
+	if n != 10 {
+		t.Errorf("a recent visitor was called again")
+	}
+	c.get(0)
+	if n != 11 {
+		t.Errorf("a forgotten visitor was not called again")
+	}
+}

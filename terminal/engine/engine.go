@@ -1,0 +1,315 @@
+// Package engine runs a terminal from its configuration: it opens the
+// store, loads the trust data, builds the verifier and the scan pipeline,
+// runs the source (retrying it with backoff when it fails), purges old
+// acknowledged records, and reports health and Prometheus metrics over
+// HTTP. fuscand runs it headless; the kiosk adds its screen as an output.
+//
+// # Caveats
+//
+// The store's file is locked while an Engine is open: fuscanctl log
+// commands on the same file wait until the engine is closed.
+//
+// A trust snapshot marked demo trusts keys whose private halves are
+// published: Open logs a warning, and Health and the metrics say so, for as
+// long as it is in use.
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	firmwareconfig "github.com/fuscan/fuscan/firmware-config"
+	"github.com/fuscan/fuscan/terminal"
+	"github.com/fuscan/fuscan/terminal/boltstore"
+	"github.com/fuscan/fuscan/terminal/gate"
+	"github.com/fuscan/fuscan/terminal/source"
+)
+
+// StoreFile is the store's file name in the data directory.
+const StoreFile = "terminal.db"
+
+// Defaults for the zero values of Options.
+const (
+	DefaultBackoff    = time.Second
+	DefaultMaxBackoff = 30 * time.Second
+	DefaultPurgeEvery = time.Hour
+)
+
+// ErrConfig is wrapped by Open's errors that come from the configuration
+// itself (a missing field, a bad source URL or gate spec), as opposed to
+// the files, devices and store it names.
+var ErrConfig = errors.New("bad configuration")
+
+// Options configures Open. Config is required; the zero value of every
+// other field is a working default.
+type Options struct {
+	// Config is the terminal's configuration; Open applies its defaults
+	// and validates it.
+	Config firmwareconfig.Config
+	// Outputs show committed decisions after the gate: a screen, JSON
+	// lines. Nil: the gate and the log only.
+	Outputs []terminal.Output
+	// Logger receives the engine's logs and a line per decision. Nil:
+	// slog.Default().
+	Logger *slog.Logger
+	// Now is the terminal's clock. Nil: time.Now.
+	Now func() time.Time
+	// Stdin is what a stdin: source reads. Nil: os.Stdin.
+	Stdin io.Reader
+	// Backoff is the first wait before a failed source is opened again;
+	// it doubles up to MaxBackoff. Zero: DefaultBackoff and
+	// DefaultMaxBackoff.
+	Backoff, MaxBackoff time.Duration
+	// PurgeEvery is how often acknowledged records past retention are
+	// purged. Zero: DefaultPurgeEvery.
+	PurgeEvery time.Duration
+	// NoSync skips fsync in the store: for tests of everything else only.
+	NoSync bool
+}
+
+// Engine is an open terminal. Run it once, then Close it.
+type Engine struct {
+	cfg      firmwareconfig.Config
+	opts     Options
+	logger   *slog.Logger
+	now      func() time.Time
+	store    *boltstore.Store
+	trust    *terminal.Trust
+	verifier *terminal.Verifier
+	pipeline *terminal.Pipeline
+	source   source.Source
+	replay   bool // the source replays files: every frame is decided, none dropped
+	started  time.Time
+
+	commitFailed atomic.Bool // the newest decision could not be logged
+
+	mu      sync.Mutex // guards the fields below
+	src     sourceState
+	lastErr string
+	purged  int
+}
+
+// sourceState is what the source is doing.
+type sourceState string
+
+const (
+	sourceStarting sourceState = "starting"
+	sourceRunning  sourceState = "running"
+	sourceRetrying sourceState = "retrying"
+	sourceFinished sourceState = "finished"
+	sourceStopped  sourceState = "stopped"
+)
+
+// Open opens the store and builds the terminal opts.Config describes. It
+// checks everything it can before Run: the config, the source URL, the
+// gate spec, the trust files. A source whose device is missing is not an
+// error here; Run keeps retrying it.
+func Open(opts Options) (*Engine, error) {
+	cfg := opts.Config.WithDefaults()
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("engine: %w: %w", ErrConfig, err)
+	}
+	e := &Engine{cfg: cfg, opts: opts, logger: opts.Logger, now: opts.Now, src: sourceStarting}
+	if e.logger == nil {
+		e.logger = slog.Default()
+	}
+	if e.now == nil {
+		e.now = time.Now
+	}
+	e.started = e.now()
+	g, err := gate.Parse(cfg.Gate)
+	if err != nil {
+		return nil, fmt.Errorf("engine: %w: %w", ErrConfig, err)
+	}
+	e.source, err = source.Open(cfg.Source, &source.Options{Now: e.now, Logger: e.logger, Stdin: opts.Stdin})
+	if err != nil {
+		return nil, fmt.Errorf("engine: %w: %w", ErrConfig, err)
+	}
+	if cfg.MQTT.Broker != "" {
+		e.logger.Warn("mqtt is configured, but this build has no uplink yet: the scan log stays on this device", "broker", cfg.MQTT.Broker)
+	}
+	e.replay = strings.HasPrefix(cfg.Source, "dir:")
+	if err := os.MkdirAll(cfg.Data, 0o700); err != nil {
+		return nil, fmt.Errorf("engine: data directory: %w", err)
+	}
+	e.store, err = boltstore.Open(filepath.Join(cfg.Data, StoreFile), &boltstore.Options{
+		Device: cfg.Device, Now: e.now, MaxBytes: int64(cfg.MaxStoreMB) << 20, NoSync: opts.NoSync,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("engine: %w", err)
+	}
+	if err := e.loadTrust(); err != nil {
+		e.store.Close()
+		return nil, fmt.Errorf("engine: %w", err)
+	}
+	e.verifier = terminal.NewVerifier(e.trust, &terminal.Options{Now: e.now, Replays: e.store, Floor: e.store.Floor})
+	outputs := append([]terminal.Output{g}, opts.Outputs...)
+	outputs = append(outputs, logOutput{e})
+	e.pipeline = terminal.NewPipeline(terminal.PipelineConfig{
+		Verifier: e.verifier, Decoder: newFrameDecoder(time.Duration(cfg.DecodeBudget)), Log: e.store,
+		Outputs: outputs, Device: cfg.Device, Venue: cfg.Venue, SerialKey: e.store.SerialKey(),
+		DedupeWindow: time.Duration(cfg.Dedupe), Now: e.now, Logger: e.logger,
+	})
+	return e, nil
+}
+
+// Config returns the configuration the engine runs, defaults applied.
+func (e *Engine) Config() firmwareconfig.Config { return e.cfg }
+
+// Pipeline returns the engine's pipeline, for Submit and Stats.
+func (e *Engine) Pipeline() *terminal.Pipeline { return e.pipeline }
+
+// Store returns the engine's store.
+func (e *Engine) Store() *boltstore.Store { return e.store }
+
+// Trust returns the trust data the engine verifies with.
+func (e *Engine) Trust() *terminal.Trust { return e.trust }
+
+// Run runs the source through the pipeline until the source is exhausted
+// (a dir: source without loop) or ctx is done. A camera's frames are
+// dropped while the decoder is busy (the latest frame wins); a dir:
+// replay's wait for it, so that every file is decided. Either way Run
+// returns nil once the decision under way is committed and shown. A source
+// that fails is logged, reported by Health, and opened again after a
+// backoff.
+func (e *Engine) Run(ctx context.Context) error {
+	purgeCtx, stopPurge := context.WithCancel(ctx)
+	defer stopPurge()
+	go e.purgeLoop(purgeCtx)
+
+	frames := make(chan terminal.Frame)
+	texts := make(chan source.Text)
+	var wg sync.WaitGroup
+	wg.Add(2)
+	go func() {
+		defer wg.Done()
+		// Not ctx: when the source stops, the frame already taken is
+		// still decided, and the pipeline returns once frames is closed.
+		if !e.replay {
+			e.pipeline.Run(context.WithoutCancel(ctx), frames)
+			return
+		}
+		for f := range frames {
+			e.pipeline.Decide(context.WithoutCancel(ctx), f)
+		}
+	}()
+	go func() {
+		defer wg.Done()
+		for t := range texts {
+			e.pipeline.Submit(context.WithoutCancel(ctx), t.Text, t.At)
+		}
+	}()
+	e.runSource(ctx, frames, texts)
+	close(frames)
+	close(texts)
+	wg.Wait()
+	return nil
+}
+
+// runSource runs the source until it is exhausted or ctx is done,
+// opening it again with backoff after each failure.
+func (e *Engine) runSource(ctx context.Context, frames chan<- terminal.Frame, texts chan<- source.Text) {
+	first, most := e.opts.Backoff, e.opts.MaxBackoff
+	if first <= 0 {
+		first, most = DefaultBackoff, DefaultMaxBackoff
+	}
+	most = max(most, first)
+	wait := first
+	for {
+		e.setSource(sourceRunning, nil)
+		began := time.Now()
+		err := e.source.Run(ctx, frames, texts)
+		switch {
+		case ctx.Err() != nil:
+			e.setSource(sourceStopped, nil)
+			return
+		case err == nil:
+			e.logger.Info("source finished", "source", e.cfg.Source)
+			e.setSource(sourceFinished, nil)
+			return
+		}
+		if time.Since(began) > most {
+			wait = first // it ran well for a while: a new failure
+		}
+		e.logger.Error("source failed; the terminal keeps running and retries", "source", e.cfg.Source, "err", err, "retry_in", wait)
+		e.setSource(sourceRetrying, err)
+		select {
+		case <-ctx.Done():
+			e.setSource(sourceStopped, nil)
+			return
+		case <-time.After(wait):
+		}
+		wait = min(wait*2, most)
+	}
+}
+
+func (e *Engine) setSource(s sourceState, err error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.src = s
+	if err != nil {
+		e.lastErr = err.Error()
+	}
+}
+
+// purgeLoop purges acknowledged records older than the retention period
+// at once and then every PurgeEvery, until ctx is done.
+func (e *Engine) purgeLoop(ctx context.Context) {
+	every := e.opts.PurgeEvery
+	if every <= 0 {
+		every = DefaultPurgeEvery
+	}
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		e.purge()
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+func (e *Engine) purge() {
+	cut := e.now().Add(-time.Duration(e.cfg.RetentionDays) * 24 * time.Hour)
+	n, err := e.store.Purge(cut)
+	if err != nil {
+		e.logger.Error("retention purge failed", "err", err)
+		return
+	}
+	if n > 0 {
+		e.logger.Info("purged acknowledged records past retention", "records", n, "older_than", cut)
+		e.mu.Lock()
+		e.purged += n
+		e.mu.Unlock()
+	}
+}
+
+// Close closes the store. Call it after Run has returned.
+func (e *Engine) Close() error {
+	if err := e.store.Close(); err != nil && !errors.Is(err, boltstore.ErrClosed) {
+		return fmt.Errorf("engine: %w", err)
+	}
+	return nil
+}
+
+// logOutput logs each decision, without anything of the holder, and
+// notes whether it was committed.
+type logOutput struct{ e *Engine }
+
+func (o logOutput) Show(_ context.Context, d *terminal.Decision, r *terminal.Record) error {
+	o.e.commitFailed.Store(r.Seq == 0)
+	o.e.logger.Info("decision", "seq", r.Seq, "verdict", d.Verdict.String(), "reason", string(d.Reason),
+		"format", r.Format, "issuer", r.Issuer, "latency", time.Duration(r.LatencyUS)*time.Microsecond)
+	return nil
+}

@@ -1,0 +1,463 @@
+package engine
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	firmwareconfig "github.com/fuscan/fuscan/firmware-config"
+	"github.com/fuscan/fuscan/qrcard"
+	"github.com/fuscan/fuscan/terminal"
+	"github.com/fuscan/fuscan/terminal/boltstore"
+	"github.com/fuscan/fuscan/terminal/cose"
+	"github.com/fuscan/fuscan/terminal/credential"
+	"github.com/fuscan/fuscan/terminal/sample"
+)
+
+// at is the tests' clock.
+var at = time.Date(2026, 11, 20, 9, 30, 0, 0, time.UTC)
+
+func fixed() time.Time { return at }
+
+// recorder is an output that keeps what it was shown.
+type recorder struct {
+	mu      sync.Mutex
+	records []terminal.Record
+}
+
+func (r *recorder) Show(_ context.Context, _ *terminal.Decision, rec *terminal.Record) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.records = append(r.records, *rec)
+	return nil
+}
+
+func (r *recorder) all() []terminal.Record {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]terminal.Record(nil), r.records...)
+}
+
+func config(t testing.TB, src string) firmwareconfig.Config {
+	return firmwareconfig.Config{Device: "test-1", Venue: "venue-1", Source: src, Data: t.TempDir()}
+}
+
+func open(t *testing.T, opts Options) *Engine {
+	t.Helper()
+	if opts.Now == nil {
+		opts.Now = fixed
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	e, err := Open(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { e.Close() })
+	return e
+}
+
+// writeCodes writes a QR PNG of each text into a new directory, in order.
+func writeCodes(t *testing.T, texts []string) string {
+	t.Helper()
+	dir := t.TempDir()
+	for i, text := range texts {
+		var b bytes.Buffer
+		if err := qrcard.WritePNG(&b, text, &qrcard.ImageOptions{ModulePx: 3}); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, fmt.Sprintf("%03d.png", i)), b.Bytes(), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
+}
+
+// TestRunDir decides every sample code from a dir: source, with the
+// built-in trust snapshot, and checks the verdicts, the log and the
+// outputs' order.
+func TestRunDir(t *testing.T) {
+	cases := sample.Cases(at)
+	var texts []string
+	for _, c := range cases {
+		texts = append(texts, c.Text)
+	}
+	rec := &recorder{}
+	e := open(t, Options{Config: config(t, "dir:"+writeCodes(t, texts)+"?fps=max"), Outputs: []terminal.Output{rec}})
+	if err := e.Run(context.Background()); err != nil {
+		t.Fatalf("Run = %v, want nil once the directory is done", err)
+	}
+	got := rec.all()
+	if len(got) != len(cases) {
+		t.Fatalf("%d decisions shown, want %d", len(got), len(cases))
+	}
+	for i, c := range cases {
+		r := got[i]
+		if r.Seq != uint64(i+1) || r.Verdict != c.Verdict.String() || r.Reason != c.Reason {
+			t.Errorf("%s: seq %d %s %s, want seq %d %v %s", c.Label, r.Seq, r.Verdict, r.Reason, i+1, c.Verdict, c.Reason)
+		}
+		if r.Device != "test-1" || r.Venue != "venue-1" {
+			t.Errorf("%s: device %q venue %q", c.Label, r.Device, r.Venue)
+		}
+	}
+	n, _, err := e.Store().Verify()
+	if err != nil || n != uint64(len(cases)) {
+		t.Errorf("Verify = %d, %v; want %d records", n, err, len(cases))
+	}
+	if h := e.Health(); !h.OK || h.SourceState != "finished" || !h.TrustDemo || h.LastSeq != uint64(len(cases)) {
+		t.Errorf("Health = %+v, want ok, finished, demo trust, last seq %d", h, len(cases))
+	}
+}
+
+func TestRunStdin(t *testing.T) {
+	cases := sample.Cases(at)
+	in := cases[0].Text + "\n\n" + cases[2].Text + "\n" + cases[0].Text + "\n"
+	rec := &recorder{}
+	e := open(t, Options{Config: config(t, "stdin:"), Stdin: strings.NewReader(in), Outputs: []terminal.Output{rec}})
+	if err := e.Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	// The third line repeats the first within the de-duplication window.
+	got := rec.all()
+	if len(got) != 2 || got[0].Reason != terminal.OK || got[1].Reason != terminal.ColorYellow {
+		t.Fatalf("decisions %+v, want pass OK then warn COLOR_YELLOW", got)
+	}
+	if st := e.Pipeline().Stats(); st.Duplicates != 1 {
+		t.Errorf("Duplicates = %d, want 1", st.Duplicates)
+	}
+}
+
+// TestSourceRetry runs a source that cannot open: the engine keeps
+// retrying, says so in Health and the metrics, and stops cleanly.
+func TestSourceRetry(t *testing.T) {
+	missing := filepath.Join(t.TempDir(), "ttyACM9")
+	e := open(t, Options{Config: config(t, "scanner:"+missing), Backoff: 5 * time.Millisecond, MaxBackoff: 20 * time.Millisecond})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error)
+	go func() { done <- e.Run(ctx) }()
+	h := waitFor(t, e, func(h Health) bool { return h.SourceState == "retrying" })
+	if h.OK || len(h.Reasons) == 0 || !strings.Contains(h.Reasons[0], "ttyACM9") {
+		t.Errorf("Health = %+v, want not ok, naming the device", h)
+	}
+	srv := httptest.NewServer(e.Handler())
+	defer srv.Close()
+	code, body := get(t, srv.URL+"/healthz")
+	if code != http.StatusServiceUnavailable || !strings.Contains(body, `"source_state": "retrying"`) {
+		t.Errorf("/healthz = %d %s, want 503 retrying", code, body)
+	}
+	if _, m := get(t, srv.URL+"/metrics"); !strings.Contains(m, "fuscan_source_up 0") || !strings.Contains(m, "fuscan_healthy 0") {
+		t.Errorf("/metrics lacks fuscan_source_up 0 and fuscan_healthy 0:\n%s", grep(m, "fuscan_"))
+	}
+	// The device appears: the next retry runs it.
+	if err := os.WriteFile(missing, []byte("FSC1:NOT A CODE\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, e, func(h Health) bool { return h.Decisions == 1 })
+	cancel()
+	if err := <-done; err != nil {
+		t.Errorf("Run = %v after cancel, want nil", err)
+	}
+}
+
+// waitFor polls Health until ok holds; it fails the test after 10 s.
+func waitFor(t *testing.T, e *Engine, ok func(Health) bool) Health {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		h := e.Health()
+		if ok(h) {
+			return h
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("condition not reached; health %+v", h)
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+}
+
+func get(t *testing.T, url string) (int, string) {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp.StatusCode, string(b)
+}
+
+func grep(s, prefix string) string {
+	var out []string
+	for _, l := range strings.Split(s, "\n") {
+		if strings.HasPrefix(l, prefix) {
+			out = append(out, l)
+		}
+	}
+	return strings.Join(out, "\n")
+}
+
+func TestMetrics(t *testing.T) {
+	cases := sample.Cases(at)
+	e := open(t, Options{Config: config(t, "stdin:")})
+	for _, c := range cases {
+		e.Pipeline().Submit(context.Background(), c.Text, at)
+	}
+	srv := httptest.NewServer(e.Handler())
+	defer srv.Close()
+	code, m := get(t, srv.URL+"/metrics")
+	if code != http.StatusOK {
+		t.Fatalf("/metrics = %d", code)
+	}
+	want := map[string]int{}
+	for _, c := range cases {
+		want[fmt.Sprintf(`fuscan_decisions_total{reason=%q,verdict=%q}`, c.Reason, c.Verdict)]++
+	}
+	for series, n := range want {
+		if !strings.Contains(m, fmt.Sprintf("%s %d\n", series, n)) {
+			t.Errorf("/metrics lacks %s %d:\n%s", series, n, grep(m, "fuscan_decisions"))
+		}
+	}
+	for _, line := range []string{
+		fmt.Sprintf("fuscan_log_last_seq %d", len(cases)),
+		fmt.Sprintf("fuscan_log_backlog_records %d", len(cases)),
+		"fuscan_trust_demo 1", `fuscan_stage_latency_seconds{quantile="0.99",stage="commit"}`,
+		"fuscan_trust_age_seconds", "fuscan_frames_dropped_total 0", "go_goroutines",
+	} {
+		if !strings.Contains(m, line) {
+			t.Errorf("/metrics lacks %q", line)
+		}
+	}
+	code, body := get(t, srv.URL+"/healthz")
+	var h Health
+	if err := json.Unmarshal([]byte(body), &h); err != nil || code != http.StatusOK || !h.OK || h.Backlog != uint64(len(cases)) {
+		t.Errorf("/healthz = %d %s (%v), want 200 ok with backlog %d", code, body, err, len(cases))
+	}
+}
+
+// snapshotVersion returns the demo snapshot as version v.
+func snapshotVersion(t *testing.T, v int) string {
+	t.Helper()
+	var m map[string]any
+	if err := json.Unmarshal(sample.Snapshot(), &m); err != nil {
+		t.Fatal(err)
+	}
+	m["version"] = v
+	b, err := json.Marshal(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), fmt.Sprintf("trust-v%d.json", v))
+	if err := os.WriteFile(path, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// TestTrustNoRollback: a provisioned snapshot is kept in the store; an
+// older file does not replace it.
+func TestTrustNoRollback(t *testing.T) {
+	cfg := config(t, "stdin:")
+	builtin, err := terminal.ParseSnapshot(firmwareconfig.DefaultTrust())
+	if err != nil {
+		t.Fatal(err)
+	}
+	steps := []struct {
+		trust string
+		want  uint64
+	}{
+		{"", builtin.Version},
+		{snapshotVersion(t, 7), 7},
+		{"", 7},
+		{snapshotVersion(t, 5), 7},
+		{snapshotVersion(t, 9), 9},
+	}
+	for i, s := range steps {
+		cfg.Trust = s.trust
+		e, err := Open(Options{Config: cfg, Now: fixed, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := e.Trust().Version; got != s.want {
+			t.Errorf("step %d (trust %q): version %d, want %d", i, filepath.Base(s.trust), got, s.want)
+		}
+		e.Close()
+	}
+}
+
+// TestKeysAndPolicy: --keys adds an issuer to the snapshot's, --policy
+// replaces its policy.
+func TestKeysAndPolicy(t *testing.T) {
+	dir := t.TempDir()
+	priv, err := cose.GenerateKey(rand.Reader, cose.EdDSA)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pem, err := cose.MarshalPublicKeyPEM(priv.Public())
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys := filepath.Join(dir, "extra.pub")
+	policy := filepath.Join(dir, "policy.json")
+	os.WriteFile(keys, pem, 0o600)
+	os.WriteFile(policy, []byte(`{"version": 42, "colors": {"yellow": "deny"}}`), 0o600)
+	cfg := config(t, "stdin:")
+	cfg.Keys, cfg.Policy = []string{keys}, policy
+	rec := &recorder{}
+	e := open(t, Options{Config: cfg, Outputs: []terminal.Output{rec}})
+
+	signer, err := cose.NewSigner(priv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := credential.Claims{Kind: credential.KindCard, Issuer: "440000", IssuedAt: at.Add(-time.Hour), ExpiresAt: at.Add(24 * time.Hour),
+		Serial: "FSC-EXTRA-1", Health: credential.Health{Color: credential.ColorGreen, Name: "陈*", IDTail: "0001"}}
+	card, err := credential.Issue(signer, &c, nil, at)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.Pipeline().Submit(context.Background(), card, at)
+	e.Pipeline().Submit(context.Background(), sample.Cases(at)[2].Text, at) // yellow
+	got := rec.all()
+	if len(got) != 2 || got[0].Reason != terminal.OK || got[1].Verdict != "deny" || got[1].Policy != 42 {
+		t.Errorf("decisions %+v, want the extra key's card to pass and yellow denied under policy 42", got)
+	}
+}
+
+func TestPurge(t *testing.T) {
+	e := open(t, Options{Config: config(t, "stdin:")})
+	old := func(days int) *terminal.Record {
+		return &terminal.Record{TimeUS: at.Add(-time.Duration(days) * 24 * time.Hour).UnixMicro(), ClockOK: true, Verdict: "pass", Reason: terminal.OK}
+	}
+	if err := e.Store().Append(old(40), old(35), old(31), old(29), old(40)); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.Store().Ack(4); err != nil {
+		t.Fatal(err)
+	}
+	e.purge()
+	// Records 1-3 are acknowledged and past 30 days; 4 is too young; 5
+	// is older but not acknowledged.
+	st, err := e.Store().Stats()
+	if err != nil || st.Total != 2 {
+		t.Errorf("after purge: %+v, %v; want 2 records left", st, err)
+	}
+	if n, _, err := e.Store().Verify(); err != nil || n != 2 {
+		t.Errorf("Verify = %d, %v", n, err)
+	}
+}
+
+func TestOpenErrors(t *testing.T) {
+	foreign := filepath.Join(t.TempDir(), "data")
+	os.MkdirAll(foreign, 0o700)
+	os.WriteFile(filepath.Join(foreign, StoreFile), []byte("not a database, but someone's file"), 0o600)
+	badTrust := filepath.Join(t.TempDir(), "trust.json")
+	os.WriteFile(badTrust, []byte(`{"fuscan_trust": 2}`), 0o600)
+	cases := []struct {
+		edit func(*firmwareconfig.Config)
+		want string
+	}{
+		{func(c *firmwareconfig.Config) { c.Device = "" }, "no device"},
+		{func(c *firmwareconfig.Config) { c.Gate = "relay:1" }, "gate"},
+		{func(c *firmwareconfig.Config) { c.Source = "webcam:0" }, `unknown scheme "webcam"`},
+		{func(c *firmwareconfig.Config) { c.Data = foreign }, "not a fuscan store"},
+		{func(c *firmwareconfig.Config) { c.Trust = badTrust }, "trust snapshot " + badTrust},
+		{func(c *firmwareconfig.Config) { c.Trust = badTrust + ".missing" }, "no such file"},
+		{func(c *firmwareconfig.Config) { c.Keys = []string{badTrust} }, "keys " + badTrust},
+		{func(c *firmwareconfig.Config) { c.Policy = badTrust }, "policy " + badTrust},
+	}
+	for _, tc := range cases {
+		cfg := config(t, "stdin:")
+		tc.edit(&cfg)
+		e, err := Open(Options{Config: cfg, Now: fixed, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+		if err == nil {
+			e.Close()
+		}
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("Open(%+v) = %v, want an error containing %q", cfg, err, tc.want)
+		}
+	}
+	// The foreign file is kept as it was.
+	if b, _ := os.ReadFile(filepath.Join(foreign, StoreFile)); string(b) != "not a database, but someone's file" {
+		t.Errorf("foreign file changed: %q", b)
+	}
+	_ = boltstore.ErrForeign
+}
+
+// TestGate: the exec gate runs for every committed decision, opening for
+// pass and warn only.
+func TestGate(t *testing.T) {
+	cases := sample.Cases(at)
+	gateLog := filepath.Join(t.TempDir(), "gate.log")
+	cfg := config(t, "stdin:")
+	cfg.Gate = `exec:echo "$FUSCAN_SEQ $FUSCAN_VERDICT $FUSCAN_OPEN" >> ` + gateLog
+	var in strings.Builder
+	for _, c := range cases {
+		in.WriteString(c.Text + "\n")
+	}
+	e := open(t, Options{Config: cfg, Stdin: strings.NewReader(in.String())})
+	if err := e.Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(gateLog)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want strings.Builder
+	for i, c := range cases {
+		open := 0
+		if c.Verdict == terminal.Pass || c.Verdict == terminal.Warn {
+			open = 1
+		}
+		fmt.Fprintf(&want, "%d %v %d\n", i+1, c.Verdict, open)
+	}
+	if string(b) != want.String() {
+		t.Errorf("gate ran:\n%s\nwant:\n%s", b, want.String())
+	}
+}
+
+// TestDemoSource runs the terminal on its demo camera until it has
+// logged a pass, a warn, a deny and a refer.
+func TestDemoSource(t *testing.T) {
+	if raceEnabled {
+		t.Skip("renders hundreds of frames: minutes under the race detector")
+	}
+	rec := &recorder{}
+	e := open(t, Options{Config: config(t, "demo:?fps=max&width=640&height=360"), Outputs: []terminal.Output{rec}})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error)
+	go func() { done <- e.Run(ctx) }()
+	deadline := time.Now().Add(2 * time.Minute)
+	seen := map[string]bool{}
+	for len(seen) < 4 {
+		if time.Now().After(deadline) {
+			t.Fatalf("after 2 minutes, verdicts seen: %v", seen)
+		}
+		time.Sleep(10 * time.Millisecond)
+		for _, r := range rec.all() {
+			seen[r.Verdict] = true
+		}
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if n, _, err := e.Store().Verify(); err != nil || n != uint64(len(rec.all())) {
+		t.Errorf("Verify = %d, %v; want the %d decisions shown", n, err, len(rec.all()))
+	}
+}

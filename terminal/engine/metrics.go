@@ -1,0 +1,95 @@
+package engine
+
+import (
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/fuscan/fuscan/terminal"
+)
+
+// collector reads the engine's figures at each scrape, so nothing is
+// counted twice and the decision path does no metrics work.
+type collector struct{ e *Engine }
+
+func desc(name, help string, labels ...string) *prometheus.Desc {
+	return prometheus.NewDesc("fuscan_"+name, help, labels, nil)
+}
+
+var (
+	descDecisions  = desc("decisions_total", "Decisions shown, by verdict and reason.", "verdict", "reason")
+	descFrames     = desc("frames_total", "Frames received from the source.")
+	descDropped    = desc("frames_dropped_total", "Frames replaced by a newer one before decoding (latest frame wins).")
+	descDecodeErrs = desc("decode_errors_total", "Frames the decoder could not use.")
+	descDuplicates = desc("duplicates_total", "Sightings of a code within the de-duplication window.")
+	descLogErrors  = desc("log_errors_total", "Decisions the scan log failed to commit (shown as refer TERMINAL_FAULT).")
+	descOutErrors  = desc("output_errors_total", "Failed outputs (gate, screen).")
+	descLatency    = desc("stage_latency_seconds", "Latency of a pipeline stage over its recent samples.", "stage", "quantile")
+	descLastSeq    = desc("log_last_seq", "Sequence number of the newest record.")
+	descBacklog    = desc("log_backlog_records", "Records the hub has not acknowledged.")
+	descStoreBytes = desc("store_bytes", "Size of the store.")
+	descOverCap    = desc("store_over_cap", "1 when the store is over its size cap.")
+	descTrustVer   = desc("trust_version", "Version of the trust snapshot in use.")
+	descTrustAge   = desc("trust_age_seconds", "Age of the trust snapshot (since it was issued).")
+	descTrustLeft  = desc("trust_expires_in_seconds", "Time until the trust snapshot expires; negative once it has.")
+	descTrustDemo  = desc("trust_demo", "1 when the published demo keys are trusted.")
+	descSourceUp   = desc("source_up", "1 while the source runs, 0 while it fails and is retried.")
+	descHealthy    = desc("healthy", "1 when /healthz reports ok.")
+)
+
+func (c *collector) Describe(ch chan<- *prometheus.Desc) { prometheus.DescribeByCollect(c, ch) }
+
+func (c *collector) Collect(ch chan<- prometheus.Metric) {
+	e := c.e
+	st := e.pipeline.Stats()
+	counter := func(d *prometheus.Desc, v uint64, labels ...string) {
+		ch <- prometheus.MustNewConstMetric(d, prometheus.CounterValue, float64(v), labels...)
+	}
+	gauge := func(d *prometheus.Desc, v float64, labels ...string) {
+		ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, v, labels...)
+	}
+	for o, n := range st.Outcomes {
+		counter(descDecisions, n, o.Verdict.String(), string(o.Reason))
+	}
+	counter(descFrames, st.Frames)
+	counter(descDropped, st.Dropped)
+	counter(descDecodeErrs, st.DecodeErrors)
+	counter(descDuplicates, st.Duplicates)
+	counter(descLogErrors, st.LogErrors)
+	counter(descOutErrors, st.OutputErrors)
+	stages := []struct {
+		name string
+		l    terminal.Latency
+	}{{"decode", st.Decode}, {"verify", st.Verify}, {"commit", st.Commit}, {"output", st.Output}, {"total", st.Total}}
+	for _, s := range stages {
+		if s.l.Count == 0 {
+			continue
+		}
+		gauge(descLatency, s.l.P50.Seconds(), s.name, "0.5")
+		gauge(descLatency, s.l.P99.Seconds(), s.name, "0.99")
+		gauge(descLatency, s.l.Max.Seconds(), s.name, "1")
+	}
+	h := e.Health()
+	gauge(descLastSeq, float64(h.LastSeq))
+	gauge(descBacklog, float64(h.Backlog))
+	if cs, err := e.store.Counters(); err == nil {
+		gauge(descStoreBytes, float64(cs.Bytes))
+	}
+	gauge(descOverCap, b2f(h.OverCap))
+	now := e.now()
+	gauge(descTrustVer, float64(e.trust.Version))
+	if !e.trust.IssuedAt.IsZero() {
+		gauge(descTrustAge, now.Sub(e.trust.IssuedAt).Seconds())
+	}
+	if !e.trust.ExpiresAt.IsZero() {
+		gauge(descTrustLeft, e.trust.ExpiresAt.Sub(now).Seconds())
+	}
+	gauge(descTrustDemo, b2f(e.trust.Demo))
+	gauge(descSourceUp, b2f(h.SourceState != string(sourceRetrying)))
+	gauge(descHealthy, b2f(h.OK))
+}
+
+func b2f(b bool) float64 {
+	if b {
+		return 1
+	}
+	return 0
+}

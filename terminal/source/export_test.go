@@ -1,0 +1,7 @@
+package source
+
+import "time"
+
+// SetStall sets how long the mjpeg: source s waits for data, so that a test
+// of a stalled camera need not wait mjpegStall.
+func SetStall(s Source, d time.Duration) { s.(*mjpegSource).stall = d }
