@@ -250,14 +250,15 @@ func TestMetrics(t *testing.T) {
 	}
 }
 
-// snapshotVersion returns the demo snapshot as version v.
-func snapshotVersion(t *testing.T, v int) string {
+// snapshotFile writes the demo snapshot's keys as a snapshot of version
+// v, marked demo or not, and returns its path.
+func snapshotFile(t *testing.T, v int, demo bool) string {
 	t.Helper()
 	var m map[string]any
 	if err := json.Unmarshal(sample.Snapshot(), &m); err != nil {
 		t.Fatal(err)
 	}
-	m["version"] = v
+	m["version"], m["demo"] = v, demo
 	b, err := json.Marshal(m)
 	if err != nil {
 		t.Fatal(err)
@@ -270,7 +271,8 @@ func snapshotVersion(t *testing.T, v int) string {
 }
 
 // TestTrustNoRollback: a provisioned snapshot is kept in the store; an
-// older file does not replace it.
+// older file does not replace it, and neither does a demo snapshot of any
+// version.
 func TestTrustNoRollback(t *testing.T) {
 	cfg := config(t, "stdin:")
 	builtin, err := terminal.ParseSnapshot(firmwareconfig.DefaultTrust())
@@ -280,12 +282,15 @@ func TestTrustNoRollback(t *testing.T) {
 	steps := []struct {
 		trust string
 		want  uint64
+		demo  bool
 	}{
-		{"", builtin.Version},
-		{snapshotVersion(t, 7), 7},
-		{"", 7},
-		{snapshotVersion(t, 5), 7},
-		{snapshotVersion(t, 9), 9},
+		{"", builtin.Version, true},
+		{snapshotFile(t, 7, false), 7, false},
+		{"", 7, false},
+		{snapshotFile(t, 5, false), 7, false},
+		{snapshotFile(t, 20, true), 7, false},
+		{snapshotFile(t, 9, false), 9, false},
+		{"", 9, false},
 	}
 	for i, s := range steps {
 		cfg.Trust = s.trust
@@ -293,8 +298,8 @@ func TestTrustNoRollback(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got := e.Trust().Version; got != s.want {
-			t.Errorf("step %d (trust %q): version %d, want %d", i, filepath.Base(s.trust), got, s.want)
+		if got := e.Trust(); got.Version != s.want || got.Demo != s.demo {
+			t.Errorf("step %d (trust %q): version %d demo %v, want %d %v", i, filepath.Base(s.trust), got.Version, got.Demo, s.want, s.demo)
 		}
 		e.Close()
 	}

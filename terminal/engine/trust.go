@@ -17,11 +17,14 @@ const snapshotKind = "snapshot"
 // maxTrustFile bounds a key or policy file.
 const maxTrustFile = 4 << 20
 
-// loadTrust builds the trust the terminal verifies with: the newest of the
-// configured snapshot (or the one built in) and the one in the store, then
-// the configured extra keys and policy. A configured snapshot newer than
-// the stored one is stored, so the device keeps it without the file; an
-// older one is ignored with a warning, since trust data never rolls back.
+// loadTrust builds the trust the terminal verifies with: the configured
+// snapshot (or the one built in) or the one in the store, then the
+// configured extra keys and policy. A production snapshot is stored when
+// it is newer than the stored one, so the device keeps it without the
+// file; an older one is ignored with a warning, since trust data never
+// rolls back. A demo snapshot is never stored and never replaces a stored
+// production one: once provisioned, a device does not fall back to keys
+// anyone can sign with.
 func (e *Engine) loadTrust() error {
 	data, from := firmwareconfig.DefaultTrust(), "built-in snapshot"
 	if e.cfg.Trust != "" {
@@ -40,13 +43,13 @@ func (e *Engine) loadTrust() error {
 		return err
 	}
 	switch {
-	case stored != nil && stored.Version > trust.Version:
+	case stored != nil && (trust.Demo || stored.Version > trust.Version):
 		if e.cfg.Trust != "" {
-			e.logger.Warn("trust snapshot file is older than the stored one: ignored (no rollback)",
-				"file", e.cfg.Trust, "file_version", trust.Version, "stored_version", stored.Version)
+			e.logger.Warn("trust snapshot file ignored: the stored one is newer, or the file is a demo snapshot",
+				"file", e.cfg.Trust, "file_version", trust.Version, "file_demo", trust.Demo, "stored_version", stored.Version)
 		}
 		trust, from = stored, "store"
-	case stored == nil || trust.Version > stored.Version:
+	case !trust.Demo && (stored == nil || trust.Version > stored.Version):
 		if err := e.store.PutTrust(snapshotKind, trust.Version, data); err != nil {
 			return err
 		}
@@ -84,7 +87,8 @@ func (e *Engine) loadTrust() error {
 	return nil
 }
 
-// storedTrust returns the snapshot in the store, or nil if there is none.
+// storedTrust returns the production snapshot in the store, or nil if
+// there is none.
 func (e *Engine) storedTrust() (*terminal.Trust, error) {
 	_, data, err := e.store.Trust(snapshotKind)
 	if errors.Is(err, boltstore.ErrNotFound) {
@@ -96,6 +100,9 @@ func (e *Engine) storedTrust() (*terminal.Trust, error) {
 	t, err := terminal.ParseSnapshot(data)
 	if err != nil {
 		return nil, fmt.Errorf("stored trust snapshot: %w", err)
+	}
+	if t.Demo {
+		return nil, nil
 	}
 	return t, nil
 }
