@@ -96,6 +96,10 @@ Flags override the config file; the file overrides the profile it names.
 
 Exit status: 0 after a clean stop, 1 when the terminal could not start or
 run (store, trust data), 2 for a wrong command line or config.
+
+The config file is a JSON object with these fields (all optional in the
+file; device, venue, source and data must be set by file, profile or flag):
+
 `
 
 // run is fuscand: it returns the exit code, having reported any error on
@@ -103,7 +107,7 @@ run (store, trust data), 2 for a wrong command line or config.
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	cfg, opts, err := parseArgs(args, stderr)
 	if errors.Is(err, flag.ErrHelp) {
-		fmt.Fprint(stdout, help)
+		fmt.Fprint(stdout, help+configHelp())
 		return exitOK
 	}
 	if err != nil {

@@ -37,6 +37,8 @@ func TestUsage(t *testing.T) {
 		want string
 	}{
 		{[]string{"--help"}, exitOK, "--source URL"},
+		{[]string{"-h"}, exitOK, "  mqtt.broker      Broker URL"},
+		{[]string{"--help"}, exitOK, "  retention_days   Days acknowledged records are kept. Default: 30."},
 		{nil, exitUsage, "no device (--device)"},
 		{[]string{"--profile", "demo"}, exitUsage, "no data (--data)"},
 		{[]string{"--profile", "lobby"}, exitUsage, `no profile "lobby"`},

@@ -22,6 +22,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -55,8 +56,9 @@ type Options struct {
 	// Config is the terminal's configuration; Open applies its defaults
 	// and validates it.
 	Config firmwareconfig.Config
-	// Outputs show committed decisions after the gate: a screen, JSON
-	// lines. Nil: the gate and the log only.
+	// Outputs show committed decisions before the gate acts, so that a
+	// slow or failing gate (up to its timeout) does not delay the screen:
+	// a screen, JSON lines. Nil: the gate and the log only.
 	Outputs []terminal.Output
 	// Logger receives the engine's logs and a line per decision. Nil:
 	// slog.Default().
@@ -152,8 +154,7 @@ func Open(opts Options) (*Engine, error) {
 		return nil, fmt.Errorf("engine: %w", err)
 	}
 	e.verifier = terminal.NewVerifier(e.trust, &terminal.Options{Now: e.now, Replays: e.store, Floor: e.store.Floor})
-	outputs := append([]terminal.Output{g}, opts.Outputs...)
-	outputs = append(outputs, logOutput{e})
+	outputs := append(slices.Clone(opts.Outputs), g, logOutput{e})
 	e.pipeline = terminal.NewPipeline(terminal.PipelineConfig{
 		Verifier: e.verifier, Decoder: newFrameDecoder(time.Duration(cfg.DecodeBudget)), Log: e.store,
 		Outputs: outputs, Device: cfg.Device, Venue: cfg.Venue, SerialKey: e.store.SerialKey(),

@@ -6,14 +6,18 @@ import (
 	"crypto/rand"
 	"encoding/json"
 	"fmt"
+	"image/jpeg"
 	"io"
 	"log/slog"
+	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
+	"net/textproto"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -464,5 +468,63 @@ func TestDemoSource(t *testing.T) {
 	}
 	if n, _, err := e.Store().Verify(); err != nil || n != uint64(len(rec.all())) {
 		t.Errorf("Verify = %d, %v; want the %d decisions shown", n, err, len(rec.all()))
+	}
+}
+
+// TestMJPEGCamera runs the terminal on an IP camera: an HTTP server on
+// loopback streams the sample codes as multipart MJPEG, each for 150 ms, and then closes the stream, as a camera that reboots does. The
+// engine decides each code once and reconnects after the stream ends.
+func TestMJPEGCamera(t *testing.T) {
+	cases := sample.Cases(at)[:4]
+	var parts [][]byte
+	for _, c := range cases {
+		img, err := qrcard.Image(c.Text, &qrcard.ImageOptions{ModulePx: 4})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var b bytes.Buffer
+		if err := jpeg.Encode(&b, img, &jpeg.Options{Quality: 90}); err != nil {
+			t.Fatal(err)
+		}
+		parts = append(parts, b.Bytes())
+	}
+	var connects atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		connects.Add(1)
+		mw := multipart.NewWriter(w)
+		w.Header().Set("Content-Type", "multipart/x-mixed-replace; boundary="+mw.Boundary())
+		for _, p := range parts {
+			for range 5 {
+				pw, err := mw.CreatePart(textproto.MIMEHeader{"Content-Type": {"image/jpeg"}})
+				if err != nil {
+					return
+				}
+				pw.Write(p)
+				w.(http.Flusher).Flush()
+				time.Sleep(30 * time.Millisecond)
+			}
+		}
+		mw.Close()
+	}))
+	defer srv.Close()
+	rec := &recorder{}
+	e := open(t, Options{Config: config(t, "mjpeg:"+srv.URL+"/video?ch=1"), Outputs: []terminal.Output{rec},
+		Backoff: 10 * time.Millisecond})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error)
+	go func() { done <- e.Run(ctx) }()
+	waitFor(t, e, func(Health) bool { return connects.Load() >= 2 })
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	got := rec.all()
+	if len(got) < len(cases) {
+		t.Fatalf("%d decisions, want at least %d", len(got), len(cases))
+	}
+	for i, c := range cases {
+		if got[i].Verdict != c.Verdict.String() || got[i].Reason != c.Reason {
+			t.Errorf("%s: %s %s, want %v %s", c.Label, got[i].Verdict, got[i].Reason, c.Verdict, c.Reason)
+		}
 	}
 }
