@@ -185,6 +185,28 @@ func (p *Pipeline) Submit(ctx context.Context, text string, at time.Time) {
 	p.decide(ctx, text, at)
 }
 
+// Scan is a code text and when it was seen.
+type Scan struct {
+	Text string
+	At   time.Time
+}
+
+// SubmitAll decides scans in order, committing their decisions to the log
+// together (one fsync), then shows them in order. A scanner feeding codes
+// faster than one fsync each (a batch check, a replayed list) gives the
+// pipeline what it has queued: the log's group commit then serves a
+// single lane too.
+func (p *Pipeline) SubmitAll(ctx context.Context, scans []Scan) {
+	var ds []*pending
+	for _, s := range scans {
+		if d := p.verify(s.Text, s.At); d != nil {
+			ds = append(ds, d)
+		}
+	}
+	p.commit(ds)
+	p.show(ctx, ds)
+}
+
 // decide runs one code text, seen at at, through de-duplication, the
 // verifier, the log and the outputs. De-duplication and verification are
 // done one decision at a time; the commit is not, so that decisions from
@@ -192,46 +214,93 @@ func (p *Pipeline) Submit(ctx context.Context, text string, at time.Time) {
 // and outputs are shown one decision at a time again, in commit order for
 // a single caller.
 func (p *Pipeline) decide(ctx context.Context, text string, at time.Time) {
-	var lat latencies
+	d := p.verify(text, at)
+	if d == nil {
+		return
+	}
+	ds := []*pending{d}
+	p.commit(ds)
+	p.show(ctx, ds)
+}
+
+// pending is a decision on its way through the pipeline.
+type pending struct {
+	text  string
+	at    time.Time
+	d     Decision
+	r     *Record
+	err   error // the log's, when the commit failed
+	lat   latencies
+	stage time.Time // when its verification ended
+}
+
+// verify de-duplicates and verifies text, seen at at. It returns nil for a
+// repeat within the de-duplication window.
+func (p *Pipeline) verify(text string, at time.Time) *pending {
 	p.mu.Lock()
 	if !p.dedup.fresh(text, at) {
 		p.mu.Unlock()
 		p.stats.duplicate()
-		return
+		return nil
 	}
 	t := p.now()
-	d := p.cfg.Verifier.VerifyAt(text, at)
+	d := &pending{text: text, at: at, d: p.cfg.Verifier.VerifyAt(text, at)}
 	p.mu.Unlock()
-	lat.verify, t = since(p.now, t)
-	r := NewRecord(&d, p.cfg.Device, p.cfg.Venue, p.cfg.SerialKey)
-	r.LatencyUS = max(p.now().Sub(at), 0).Microseconds()
-	err := p.cfg.Log.Append(r)
-	lat.commit, t = since(p.now, t)
-	lat.total = max(p.now().Sub(at), 0) // a scanner's clock may differ slightly
-	if err != nil {
-		// Not on disk, so not decided: staff must check by hand, and the
-		// next sighting of this code is decided afresh.
+	d.stage = p.now()
+	d.lat.verify = d.stage.Sub(t)
+	d.r = NewRecord(&d.d, p.cfg.Device, p.cfg.Venue, p.cfg.SerialKey)
+	d.r.LatencyUS = max(p.now().Sub(at), 0).Microseconds()
+	return d
+}
+
+// commit appends the records of ds to the log in one call. When the log
+// fails, each decision becomes a refer TERMINAL_FAULT: not on disk, so not
+// decided. Staff must check by hand, and the next sighting of the code is
+// decided afresh.
+func (p *Pipeline) commit(ds []*pending) {
+	if len(ds) == 0 {
+		return
+	}
+	records := make([]*Record, len(ds))
+	for i, d := range ds {
+		records[i] = d.r
+	}
+	err := p.cfg.Log.Append(records...)
+	now := p.now()
+	for _, d := range ds {
+		d.lat.commit = now.Sub(d.stage)
+		d.lat.total = max(now.Sub(d.at), 0) // a scanner's clock may differ slightly
+		if err == nil {
+			p.logger.Debug("decision", "seq", d.r.Seq, "verdict", d.d.Verdict, "reason", d.d.Reason, "format", d.r.Format)
+			continue
+		}
 		p.mu.Lock()
-		p.dedup.forget(text)
+		p.dedup.forget(d.text)
 		p.mu.Unlock()
 		p.logger.Error("scan log append failed: decision withheld, showing refer TERMINAL_FAULT",
-			"verdict", d.Verdict, "reason", d.Reason, "err", err)
-		d = faultDecision(d, fmt.Errorf("scan log: %w", err))
-		r = NewRecord(&d, p.cfg.Device, p.cfg.Venue, p.cfg.SerialKey)
-	} else {
-		p.logger.Debug("decision", "seq", r.Seq, "verdict", d.Verdict, "reason", d.Reason, "format", r.Format)
+			"verdict", d.d.Verdict, "reason", d.d.Reason, "err", err)
+		d.err = err
+		d.d = faultDecision(d.d, fmt.Errorf("scan log: %w", err))
+		d.r = NewRecord(&d.d, p.cfg.Device, p.cfg.Venue, p.cfg.SerialKey)
 	}
+}
+
+// show runs the outputs for each of ds, one decision at a time.
+func (p *Pipeline) show(ctx context.Context, ds []*pending) {
 	p.outMu.Lock()
-	outErrs := 0
-	for _, o := range p.cfg.Outputs {
-		if err := o.Show(ctx, &d, r); err != nil {
-			outErrs++
-			p.logger.Warn("output failed", "output", fmt.Sprintf("%T", o), "seq", r.Seq, "err", err)
+	defer p.outMu.Unlock()
+	for _, d := range ds {
+		start := p.now()
+		outErrs := 0
+		for _, o := range p.cfg.Outputs {
+			if err := o.Show(ctx, &d.d, d.r); err != nil {
+				outErrs++
+				p.logger.Warn("output failed", "output", fmt.Sprintf("%T", o), "seq", d.r.Seq, "err", err)
+			}
 		}
+		d.lat.output = p.now().Sub(start)
+		p.stats.decided(&d.d, d.err != nil, outErrs, d.lat)
 	}
-	p.outMu.Unlock()
-	lat.output, _ = since(p.now, t)
-	p.stats.decided(&d, err != nil, outErrs, lat)
 }
 
 // faultDecision is what is shown instead of d when d could not be
@@ -240,11 +309,6 @@ func faultDecision(d Decision, err error) Decision {
 	return Decision{Verdict: Refer, Reason: TerminalFault, Detail: err.Error(), At: d.At,
 		Format: d.Format, KID: d.KID, Issuer: d.Issuer,
 		PolicyVersion: d.PolicyVersion, TrustVersion: d.TrustVersion}
-}
-
-func since(now func() time.Time, t time.Time) (time.Duration, time.Time) {
-	n := now()
-	return n.Sub(t), n
 }
 
 // Stats is a snapshot of a pipeline's counters and recent latencies.

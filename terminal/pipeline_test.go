@@ -218,6 +218,67 @@ func TestDecide(t *testing.T) {
 	}
 }
 
+// countingLog counts the calls to Append of the log it wraps.
+type countingLog struct {
+	*memLog
+	calls int
+}
+
+func (l *countingLog) Append(records ...*Record) error {
+	l.calls++
+	return l.memLog.Append(records...)
+}
+
+// TestSubmitAll: a batch of scans is verified in order, committed in one
+// Append, and shown in order; a repeat within the window is dropped; when
+// the log fails, every decision of the batch is a TERMINAL_FAULT.
+func TestSubmitAll(t *testing.T) {
+	var scans []Scan
+	var trust *Trust
+	for i := range 4 {
+		var text string
+		text, trust = cardCode(t, i)
+		scans = append(scans, Scan{text, t0})
+	}
+	scans = append(scans, scans[1]) // the same card again
+	log := &countingLog{memLog: &memLog{}}
+	out := &shown{}
+	p := NewPipeline(PipelineConfig{
+		Verifier: NewVerifier(trust, &Options{Now: func() time.Time { return t0 }}),
+		Log:      log, Outputs: []Output{out}, Device: "T1", SerialKey: []byte("k"),
+		Now: func() time.Time { return t0 }, Logger: quiet(),
+	})
+	p.SubmitAll(context.Background(), scans)
+	if log.calls != 1 || log.len() != 4 {
+		t.Fatalf("%d appends of %d records, want 1 of 4", log.calls, log.len())
+	}
+	for i, r := range log.records {
+		if want := SerialHash([]byte("k"), fmt.Sprintf("FSC-%012d", i)); r.Seq != uint64(i+1) || !bytes.Equal(r.Serial, want) {
+			t.Errorf("record %d: seq %d, not scan %d's card", i, r.Seq, i)
+		}
+	}
+	if got := out.got(); len(got) != 4 || got[3].Reason != OK {
+		t.Errorf("shown %v, want 4 pass", got)
+	}
+	if st := p.Stats(); st.Decisions != 4 || st.Duplicates != 1 {
+		t.Errorf("stats %+v, want 4 decisions and 1 duplicate", st)
+	}
+
+	log.fail = errors.New("disk full")
+	fresh, _ := cardCode(t, 9)
+	p.SubmitAll(context.Background(), []Scan{{fresh, t0}})
+	log.fail = nil
+	p.SubmitAll(context.Background(), []Scan{{fresh, t0}})
+	got := out.got()
+	if len(got) != 6 || got[4].Reason != TerminalFault || got[5].Reason != OK {
+		t.Errorf("shown %v, want a TERMINAL_FAULT, then the same card decided afresh", got)
+	}
+	p.SubmitAll(context.Background(), nil) // nothing to do, and no empty append
+	if log.calls != 3 {
+		t.Errorf("%d appends, want 3 (one a batch, none for an empty one)", log.calls)
+	}
+}
+
 func TestDedupe(t *testing.T) {
 	a, trust := cardCode(t, 1)
 	b, _ := cardCode(t, 2)

@@ -6,6 +6,7 @@ import (
 	"image"
 	"io"
 	"log/slog"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -64,6 +65,32 @@ func BenchmarkDurableDecisions(b *testing.B) {
 			b.ReportMetric(float64(b.N)/took.Seconds(), "decisions/s")
 		})
 	}
+}
+
+// BenchmarkDurableScannerList measures the same from one lane: a stdin:
+// scanner fed a list of codes, as a batch check is. Codes read while a
+// commit runs share the next one.
+func BenchmarkDurableScannerList(b *testing.B) {
+	card := sample.Cases(time.Now())[0].Text
+	list := strings.Repeat(card+"\n", b.N)
+	cfg := config(b, "stdin:")
+	cfg.Dedupe = -1
+	e, err := Open(Options{Config: cfg, Stdin: strings.NewReader(list), Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer e.Close()
+	b.ResetTimer()
+	start := time.Now()
+	if err := e.Run(context.Background()); err != nil {
+		b.Fatal(err)
+	}
+	took := time.Since(start)
+	b.StopTimer()
+	if st := e.Pipeline().Stats(); st.Decisions != uint64(b.N) || st.ByReason[terminal.OK] != uint64(b.N) {
+		b.Fatalf("stats %+v after %d lines", st, b.N)
+	}
+	b.ReportMetric(float64(b.N)/took.Seconds(), "decisions/s")
 }
 
 // BenchmarkFrameToVerdict measures the time from a 720p camera frame to

@@ -188,7 +188,9 @@ func (e *Engine) Run(ctx context.Context) error {
 	go e.purgeLoop(purgeCtx)
 
 	frames := make(chan terminal.Frame)
-	texts := make(chan source.Text)
+	// Texts queue while a commit runs, to share the next one: a scanner
+	// fed a list (a batch check) is not held to one fsync a code.
+	texts := make(chan source.Text, maxBatch)
 	var wg sync.WaitGroup
 	wg.Add(2)
 	go func() {
@@ -206,7 +208,7 @@ func (e *Engine) Run(ctx context.Context) error {
 	go func() {
 		defer wg.Done()
 		for t := range texts {
-			e.pipeline.Submit(context.WithoutCancel(ctx), t.Text, t.At)
+			e.pipeline.SubmitAll(context.WithoutCancel(ctx), queued(t, texts))
 		}
 	}()
 	e.runSource(ctx, frames, texts)
@@ -214,6 +216,27 @@ func (e *Engine) Run(ctx context.Context) error {
 	close(texts)
 	wg.Wait()
 	return nil
+}
+
+// maxBatch bounds the scanned texts that wait for a commit, and so the
+// decisions that share one.
+const maxBatch = 256
+
+// queued returns first and the texts already waiting after it.
+func queued(first source.Text, texts <-chan source.Text) []terminal.Scan {
+	scans := []terminal.Scan{{Text: first.Text, At: first.At}}
+	for len(scans) < maxBatch {
+		select {
+		case t, ok := <-texts:
+			if !ok {
+				return scans
+			}
+			scans = append(scans, terminal.Scan{Text: t.Text, At: t.At})
+		default:
+			return scans
+		}
+	}
+	return scans
 }
 
 // runSource runs the source until it is exhausted or ctx is done,
