@@ -105,7 +105,7 @@ file; device, venue, source and data must be set by file, profile or flag):
 // run is fuscand: it returns the exit code, having reported any error on
 // stderr.
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	cfg, opts, err := parseArgs(args, stderr)
+	cfg, opts, err := parseArgs(args)
 	if errors.Is(err, flag.ErrHelp) {
 		fmt.Fprint(stdout, help+configHelp())
 		return exitOK
@@ -163,7 +163,7 @@ type options struct {
 
 // parseArgs reads the command line: the config file or profile, then the
 // flags given over it.
-func parseArgs(args []string, stderr io.Writer) (firmwareconfig.Config, options, error) {
+func parseArgs(args []string) (firmwareconfig.Config, options, error) {
 	fs := flag.NewFlagSet("fuscand", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	var (

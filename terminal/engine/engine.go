@@ -184,8 +184,15 @@ func (e *Engine) Trust() *terminal.Trust { return e.trust }
 // backoff.
 func (e *Engine) Run(ctx context.Context) error {
 	purgeCtx, stopPurge := context.WithCancel(ctx)
-	defer stopPurge()
-	go e.purgeLoop(purgeCtx)
+	purgeDone := make(chan struct{})
+	go func() {
+		defer close(purgeDone)
+		e.purgeLoop(purgeCtx)
+	}()
+	defer func() {
+		stopPurge()
+		<-purgeDone // a purge under way finishes before Close
+	}()
 
 	frames := make(chan terminal.Frame)
 	// Texts queue while a commit runs, to share the next one: a scanner

@@ -369,6 +369,9 @@ func TestPurge(t *testing.T) {
 	if n, _, err := e.Store().Verify(); err != nil || n != 2 {
 		t.Errorf("Verify = %d, %v", n, err)
 	}
+	if h := e.Health(); h.Purged != 3 {
+		t.Errorf("Health().Purged = %d, want 3", h.Purged)
+	}
 }
 
 func TestOpenErrors(t *testing.T) {

@@ -31,6 +31,7 @@ type Health struct {
 	StoreMB   int64  `json:"store_mb"`
 	OverCap   bool   `json:"store_over_cap"`
 	LogErrors uint64 `json:"log_errors"`
+	Purged    int    `json:"purged"` // records purged past retention since start
 
 	TrustVersion uint64    `json:"trust_version"`
 	TrustExpires time.Time `json:"trust_expires,omitzero"`
@@ -46,7 +47,7 @@ func (e *Engine) Health() Health {
 	now := e.now()
 	e.mu.Lock()
 	h := Health{Device: e.cfg.Device, Venue: e.cfg.Venue, Source: e.cfg.Source,
-		SourceState: string(e.src), SourceError: e.lastErr}
+		SourceState: string(e.src), SourceError: e.lastErr, Purged: e.purged}
 	e.mu.Unlock()
 	h.Uptime = now.Sub(e.started).Round(time.Second).String()
 	st := e.pipeline.Stats()
