@@ -167,23 +167,21 @@ func parseArgs(args []string) (firmwareconfig.Config, options, error) {
 	fs := flag.NewFlagSet("fuscand", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	var (
-		o                                          options
-		config, profile, keys, dedupe, logLevel    string
-		data, source, device, venue, trust, policy string
-		gate, listen                               string
-		retention                                  int
+		o                                       options
+		config, profile, keys, dedupe, logLevel string
+		retention                               int
 	)
+	// The config fields a flag of the same name replaces when given.
+	fields := func(c *firmwareconfig.Config) map[string]*string {
+		return map[string]*string{"data": &c.Data, "source": &c.Source, "device": &c.Device, "venue": &c.Venue,
+			"trust": &c.Trust, "policy": &c.Policy, "gate": &c.Gate, "listen": &c.Listen}
+	}
+	for name := range fields(&firmwareconfig.Config{}) {
+		fs.String(name, "", "")
+	}
 	fs.StringVar(&config, "config", "", "")
 	fs.StringVar(&profile, "profile", "", "")
-	fs.StringVar(&data, "data", "", "")
-	fs.StringVar(&source, "source", "", "")
-	fs.StringVar(&device, "device", "", "")
-	fs.StringVar(&venue, "venue", "", "")
 	fs.StringVar(&keys, "keys", "", "")
-	fs.StringVar(&trust, "trust", "", "")
-	fs.StringVar(&policy, "policy", "", "")
-	fs.StringVar(&gate, "gate", "", "")
-	fs.StringVar(&listen, "listen", "", "")
 	fs.StringVar(&dedupe, "dedupe", "", "")
 	fs.IntVar(&retention, "retention-days", 0, "")
 	fs.StringVar(&logLevel, "log-level", "info", "")
@@ -215,26 +213,15 @@ func parseArgs(args []string) (firmwareconfig.Config, options, error) {
 		return cfg, o, err
 	}
 	var ferr error
+	strs := fields(&cfg)
 	fs.Visit(func(f *flag.Flag) {
+		if dst, ok := strs[f.Name]; ok {
+			*dst = f.Value.String()
+			return
+		}
 		switch f.Name {
-		case "data":
-			cfg.Data = data
-		case "source":
-			cfg.Source = source
-		case "device":
-			cfg.Device = device
-		case "venue":
-			cfg.Venue = venue
 		case "keys":
 			cfg.Keys = splitList(keys)
-		case "trust":
-			cfg.Trust = trust
-		case "policy":
-			cfg.Policy = policy
-		case "gate":
-			cfg.Gate = gate
-		case "listen":
-			cfg.Listen = listen
 		case "retention-days":
 			cfg.RetentionDays = retention
 		case "dedupe":
