@@ -34,8 +34,9 @@ changing it.
                          outbox backlog and the oldest record not yet synced
 
 The file is opened read-only. bbolt locks it: while fuscand has it open,
-these commands wait --timeout for the lock and then fail; run them on a
-copy taken while fuscand is stopped, or stop it first.`,
+these commands wait --timeout for the lock and then fail. Run them on the
+consistent copy a running fuscand serves:
+  curl -s 127.0.0.1:9464/backup > copy.db && fuscanctl log verify --db copy.db`,
 	setup: func(fs *flag.FlagSet) func(context.Context, *env, []string) error {
 		o := &logOptions{}
 		fs.StringVar(&o.db, "db", "", "the store `file`")
@@ -73,6 +74,9 @@ func (o *logOptions) run(ctx context.Context, e *env, args []string) error {
 		return usagef("--format: want jsonl or csv, not %q", o.format)
 	}
 	s, err := boltstore.Open(o.db, &boltstore.Options{ReadOnly: true, Timeout: o.timeout})
+	if errors.Is(err, boltstore.ErrLocked) {
+		return fmt.Errorf("%w\n  a running fuscand holds it: use the copy it serves,\n  curl -s 127.0.0.1:9464/backup > copy.db && fuscanctl log %s --db copy.db", err, args[0])
+	}
 	if err != nil {
 		return err
 	}

@@ -128,7 +128,8 @@ func TestLogUsage(t *testing.T) {
 }
 
 // TestLogWhileOpen pins down bbolt's locking: while a writer (fuscand)
-// holds the file, a read-only open waits for --timeout and fails.
+// holds the file, a read-only open waits for --timeout and fails, saying
+// how to get a copy from the running terminal.
 func TestLogWhileOpen(t *testing.T) {
 	path := makeLog(t, 1, 0)
 	s, err := boltstore.Open(path, nil)
@@ -137,7 +138,8 @@ func TestLogWhileOpen(t *testing.T) {
 	}
 	defer s.Close()
 	r := fuscanctl(t, "", "log", "verify", "--db", path, "--timeout", "100ms")
-	if r.code != exitFailure || !bytes.Contains([]byte(r.stderr), []byte("locked")) {
-		t.Errorf("exit %d stderr %q; want exit 1, locked", r.code, r.stderr)
+	if r.code != exitFailure || !bytes.Contains([]byte(r.stderr), []byte("locked")) ||
+		!bytes.Contains([]byte(r.stderr), []byte("/backup > copy.db && fuscanctl log verify --db copy.db")) {
+		t.Errorf("exit %d stderr %q; want exit 1, locked, and the /backup hint", r.code, r.stderr)
 	}
 }

@@ -8,8 +8,9 @@
 //
 // # Caveats
 //
-// While fuscand runs, its store is locked: stop it before running the
-// fuscanctl log commands on DATA/terminal.db.
+// While fuscand runs, its store is locked: the fuscanctl log commands
+// work on the consistent copy it serves at /backup, or on the file once
+// it has stopped.
 package main
 
 import (

@@ -38,6 +38,10 @@ var (
 	ErrReadOnly = errors.New("boltstore: store is read-only")
 	// ErrClosed is a call on a closed store.
 	ErrClosed = errors.New("boltstore: store is closed")
+	// ErrLocked is a store another process has open for writing (a
+	// running terminal): bbolt's lock was not granted within
+	// Options.Timeout.
+	ErrLocked = errors.New("locked by another process")
 	// ErrNotFound is trust data of a kind never stored.
 	ErrNotFound = errors.New("boltstore: not found")
 )
@@ -145,6 +149,9 @@ func Open(path string, opts *Options) (*Store, error) {
 		return nil, fmt.Errorf("boltstore: open %s: no store", path)
 	}
 	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: s.opts.Timeout, ReadOnly: s.opts.ReadOnly})
+	if errors.Is(err, bolt.ErrTimeout) {
+		err = ErrLocked
+	}
 	if err != nil {
 		return nil, fmt.Errorf("boltstore: open %s: %w", path, err)
 	}
@@ -168,7 +175,7 @@ func (s *Store) check() (err error) {
 	}
 	db, err := bolt.Open(s.path, 0o600, &bolt.Options{Timeout: s.opts.Timeout, ReadOnly: true})
 	if errors.Is(err, bolt.ErrTimeout) {
-		return fmt.Errorf("boltstore: open %s: locked by another process: %w", s.path, err)
+		return fmt.Errorf("boltstore: open %s: %w", s.path, ErrLocked)
 	}
 	if errors.Is(err, bolt.ErrChecksum) {
 		// bbolt's magic and version, but both meta pages damaged.
@@ -297,6 +304,22 @@ func (s *Store) Close() error {
 	s.mu.Unlock()
 	<-s.done
 	return s.db.Close()
+}
+
+// Backup writes a consistent copy of the whole store to w while it stays
+// in use, and returns the bytes written: what the fuscanctl log commands
+// and a backup need while the terminal holds the file's lock.
+func (s *Store) Backup(w io.Writer) (int64, error) {
+	var n int64
+	err := s.db.View(func(tx *bolt.Tx) error {
+		var err error
+		n, err = tx.WriteTo(w)
+		return err
+	})
+	if err != nil {
+		return n, fmt.Errorf("boltstore: backup: %w", err)
+	}
+	return n, nil
 }
 
 // Path returns the file's path.

@@ -552,3 +552,35 @@ func TestCrash(t *testing.T) {
 		t.Logf("round %d: killed after seq %d reported, %d records", round, reported, n)
 	}
 }
+
+// TestBackup copies a store that is open for writing: the copy opens as a
+// store of its own, with the same chain.
+func TestBackup(t *testing.T) {
+	s := openTest(t, nil)
+	appendN(t, s, 0, 25)
+	_, head, err := s.Verify()
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "copy.db")
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, err := s.Backup(f)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil || n == 0 {
+		t.Fatalf("Backup = %d, %v", n, err)
+	}
+	appendN(t, s, 25, 1) // the original goes on
+	c := openAt(t, path, &Options{ReadOnly: true})
+	got, chead, err := c.Verify()
+	if err != nil || got != 25 || !bytes.Equal(chead, head) {
+		t.Errorf("copy: %d records head %x (%v); want 25, head %x", got, chead, err, head)
+	}
+	if c.Device() != "dev-1" {
+		t.Errorf("copy's device %q, want dev-1", c.Device())
+	}
+}

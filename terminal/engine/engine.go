@@ -1,13 +1,15 @@
 // Package engine runs a terminal from its configuration: it opens the
 // store, loads the trust data, builds the verifier and the scan pipeline,
 // runs the source (retrying it with backoff when it fails), purges old
-// acknowledged records, and reports health and Prometheus metrics over
-// HTTP. fuscand runs it headless; the kiosk adds its screen as an output.
+// acknowledged records, and reports health and Prometheus metrics (and
+// serves a copy of the store) over HTTP. fuscand runs it headless; the
+// kiosk adds its screen as an output.
 //
 // # Caveats
 //
 // The store's file is locked while an Engine is open: fuscanctl log
-// commands on the same file wait until the engine is closed.
+// commands on the same file wait until the engine is closed, so the
+// handler serves a consistent copy at /backup.
 //
 // A trust snapshot marked demo trusts keys whose private halves are
 // published: Open logs a warning, and Health and the metrics say so, for as

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"time"
 
@@ -80,8 +81,9 @@ func (e *Engine) Health() Health {
 	return h
 }
 
-// Handler serves /healthz (JSON, 503 when not OK) and /metrics
-// (Prometheus text format).
+// Handler serves /healthz (JSON, 503 when not OK), /metrics (Prometheus
+// text format) and /backup (a consistent copy of the store, for the
+// fuscanctl log commands while the terminal holds the file).
 func (e *Engine) Handler() http.Handler {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
@@ -97,6 +99,15 @@ func (e *Engine) Handler() http.Handler {
 		enc := json.NewEncoder(w)
 		enc.SetIndent("", "  ")
 		enc.Encode(h)
+	})
+	mux.HandleFunc("GET /backup", func(w http.ResponseWriter, r *http.Request) {
+		name := fmt.Sprintf("terminal-%s-%s.db", e.cfg.Device, e.now().UTC().Format("20060102T150405Z"))
+		w.Header().Set("Content-Type", "application/octet-stream")
+		w.Header().Set("Content-Disposition", fmt.Sprintf("attachment; filename=%q", name))
+		if _, err := e.store.Backup(w); err != nil {
+			// The copy is cut short: opening it fails its check.
+			e.logger.Error("backup failed", "err", err)
+		}
 	})
 	return mux
 }
