@@ -29,7 +29,7 @@ type Health struct {
 	Decisions uint64 `json:"decisions"`
 	LastSeq   uint64 `json:"last_seq"`
 	Backlog   uint64 `json:"backlog"` // records the hub has not acknowledged
-	StoreMB   int64  `json:"store_mb"`
+	StoreSize int64  `json:"store_bytes"`
 	OverCap   bool   `json:"store_over_cap"`
 	LogErrors uint64 `json:"log_errors"`
 	Purged    int    `json:"purged"` // records purged past retention since start
@@ -63,7 +63,7 @@ func (e *Engine) Health() Health {
 	if c, err := e.store.Counters(); err != nil {
 		reasons = append(reasons, "store: "+err.Error())
 	} else {
-		h.LastSeq, h.Backlog, h.StoreMB, h.OverCap = c.LastSeq, c.Backlog, c.Bytes>>20, c.OverCap
+		h.LastSeq, h.Backlog, h.StoreSize, h.OverCap = c.LastSeq, c.Backlog, c.Bytes, c.OverCap
 		if c.OverCap {
 			reasons = append(reasons, "store over its size cap: sync or purge it")
 		}

@@ -70,9 +70,7 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 	h := e.Health()
 	gauge(descLastSeq, float64(h.LastSeq))
 	gauge(descBacklog, float64(h.Backlog))
-	if cs, err := e.store.Counters(); err == nil {
-		gauge(descStoreBytes, float64(cs.Bytes))
-	}
+	gauge(descStoreBytes, float64(h.StoreSize))
 	gauge(descOverCap, b2f(h.OverCap))
 	now := e.now()
 	gauge(descTrustVer, float64(e.trust.Version))
