@@ -1,10 +1,7 @@
 package terminal
 
 import (
-	"bytes"
-	"encoding/json"
 	"fmt"
-	"io"
 	"slices"
 	"time"
 
@@ -91,17 +88,9 @@ type policyFile struct {
 // names and out-of-range values are errors: a typo must not silently relax
 // a venue's rules.
 func ParsePolicy(data []byte) (*Policy, error) {
-	if trimmed := bytes.TrimSpace(data); len(trimmed) == 0 || trimmed[0] != '{' {
-		return nil, fmt.Errorf("policy: not a JSON object")
-	}
 	var f policyFile
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&f); err != nil {
+	if err := decodeStrict(data, &f); err != nil {
 		return nil, fmt.Errorf("policy: %w", err)
-	}
-	if err := dec.Decode(&struct{}{}); err != io.EOF {
-		return nil, fmt.Errorf("policy: data after the JSON object")
 	}
 	p := &Policy{Version: f.Version, NATVerdict: f.NATVerdict, MinVaxDoses: f.MinVaxDoses,
 		VaxVerdict: f.VaxVerdict, TravelRisk: f.TravelRisk, StaleTrust: f.StaleTrust}

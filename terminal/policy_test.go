@@ -33,22 +33,24 @@ func TestParsePolicy(t *testing.T) {
 
 func TestParsePolicyRejects(t *testing.T) {
 	for _, in := range []string{
-		`{"nat_max_agee": "48h"}`,           // a typo must not be ignored
-		`{"colors": {"purple": "pass"}}`,    // unknown colour
-		`{"colors": {"red": "allow"}}`,      // unknown verdict
-		`{"nat_max_age": "two days"}`,       // not a duration
-		`{"nat_max_age": "-1h"}`,            // negative
-		`{"card_max_age": "1000h"}`,         // beyond the 30-day card limit
-		`{"dynamic_max_age": "48h"}`,        // beyond the 24-hour limit
-		`{"formats": ["live", "passport"]}`, // unknown format
-		`{"stale_trust": "deny"}`,           // only warn or refer
-		`{"min_vax_doses": -1}`,             // negative
-		`{} {}`,                             // trailing data
-		`{"version": 1}}`,                   // trailing bracket
-		`{"min_vax_doses": 99}`,             // impossible
-		`[]`,                                // not an object
-		`null`,                              // not an object either
-		``,                                  // empty
+		`{"nat_max_agee": "48h"}`,                    // a typo must not be ignored
+		`{"NAT_max_age": "48h"}`,                     // encoding/json alone would take it
+		`{"colors": {"red": "pass", "red": "deny"}}`, // the last would silently win
+		`{"colors": {"purple": "pass"}}`,             // unknown colour
+		`{"colors": {"red": "allow"}}`,               // unknown verdict
+		`{"nat_max_age": "two days"}`,                // not a duration
+		`{"nat_max_age": "-1h"}`,                     // negative
+		`{"card_max_age": "1000h"}`,                  // beyond the 30-day card limit
+		`{"dynamic_max_age": "48h"}`,                 // beyond the 24-hour limit
+		`{"formats": ["live", "passport"]}`,          // unknown format
+		`{"stale_trust": "deny"}`,                    // only warn or refer
+		`{"min_vax_doses": -1}`,                      // negative
+		`{} {}`,                                      // trailing data
+		`{"version": 1}}`,                            // trailing bracket
+		`{"min_vax_doses": 99}`,                      // impossible
+		`[]`,                                         // not an object
+		`null`,                                       // not an object either
+		``,                                           // empty
 	} {
 		if _, err := ParsePolicy([]byte(in)); err == nil {
 			t.Errorf("ParsePolicy(%s): got nil error, want one", in)
