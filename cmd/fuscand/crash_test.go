@@ -34,14 +34,7 @@ func TestCrash(t *testing.T) {
 	if testing.Short() {
 		t.Skip("kills fuscand 20 times")
 	}
-	frames := t.TempDir()
-	for i, c := range sample.Cases(time.Now()) {
-		var b bytes.Buffer
-		if err := qrcard.WritePNG(&b, c.Text, &qrcard.ImageOptions{ModulePx: 2}); err != nil {
-			t.Fatal(err)
-		}
-		os.WriteFile(filepath.Join(frames, fmt.Sprintf("%02d.png", i)), b.Bytes(), 0o600)
-	}
+	frames := writeFrames(t, sample.Cases(time.Now()))
 	data := t.TempDir()
 	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 1))
 	var last uint64 // the log's last seq after the previous round
@@ -87,14 +80,7 @@ func TestCrash(t *testing.T) {
 // TestSIGTERM: on SIGTERM fuscand finishes the decision under way, closes
 // the store and exits 0; every committed decision was printed.
 func TestSIGTERM(t *testing.T) {
-	frames := t.TempDir()
-	for i, c := range sample.Cases(time.Now())[:4] {
-		var b bytes.Buffer
-		if err := qrcard.WritePNG(&b, c.Text, &qrcard.ImageOptions{ModulePx: 2}); err != nil {
-			t.Fatal(err)
-		}
-		os.WriteFile(filepath.Join(frames, fmt.Sprintf("%02d.png", i)), b.Bytes(), 0o600)
-	}
+	frames := writeFrames(t, sample.Cases(time.Now())[:4])
 	data := t.TempDir()
 	printed, stderr, err := runUntil(t, frames, data, 100*time.Millisecond, syscall.SIGTERM)
 	if err != nil {
@@ -173,6 +159,23 @@ func runUntil(t *testing.T, frames, data string, d time.Duration, sig os.Signal)
 	}
 	err = cmd.Wait()
 	return printed, stderr.String(), err
+}
+
+// writeFrames writes a QR PNG of each case's code into a new directory,
+// in order, for a dir: source.
+func writeFrames(t *testing.T, cases []sample.Case) string {
+	t.Helper()
+	dir := t.TempDir()
+	for i, c := range cases {
+		var b bytes.Buffer
+		if err := qrcard.WritePNG(&b, c.Text, &qrcard.ImageOptions{ModulePx: 2}); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, fmt.Sprintf("%02d.png", i)), b.Bytes(), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
 }
 
 // records returns the log's records by seq.

@@ -25,7 +25,6 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -141,7 +140,7 @@ func Open(opts Options) (*Engine, error) {
 	if cfg.MQTT.Broker != "" {
 		e.logger.Warn("mqtt is configured, but this build has no uplink yet: the scan log stays on this device", "broker", cfg.MQTT.Broker)
 	}
-	e.replay = strings.HasPrefix(cfg.Source, "dir:")
+	e.replay = source.IsReplay(e.source)
 	if err := os.MkdirAll(cfg.Data, 0o700); err != nil {
 		return nil, fmt.Errorf("engine: data directory: %w", err)
 	}

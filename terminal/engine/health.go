@@ -44,14 +44,16 @@ type Health struct {
 // Health reports the terminal's state. It is not OK while the source is
 // failing, the store cannot be read or is over its cap, the last commit
 // failed, the trust data is stale, or the clock is below its floor.
-func (e *Engine) Health() Health {
+func (e *Engine) Health() Health { return e.health(e.pipeline.Stats()) }
+
+// health is Health from the pipeline's stats st.
+func (e *Engine) health(st terminal.Stats) Health {
 	now := e.now()
 	e.mu.Lock()
 	h := Health{Device: e.cfg.Device, Venue: e.cfg.Venue, Source: e.cfg.Source,
 		SourceState: string(e.src), SourceError: e.lastErr, Purged: e.purged}
 	e.mu.Unlock()
 	h.Uptime = now.Sub(e.started).Round(time.Second).String()
-	st := e.pipeline.Stats()
 	h.Decisions, h.LogErrors = st.Decisions, st.LogErrors
 	h.TrustVersion, h.TrustExpires, h.TrustDemo = e.trust.Version, e.trust.ExpiresAt, e.trust.Demo
 	h.TrustStale = !e.trust.ExpiresAt.IsZero() && now.After(e.trust.ExpiresAt)

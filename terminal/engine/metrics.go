@@ -67,7 +67,7 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 		gauge(descLatency, s.l.P99.Seconds(), s.name, "0.99")
 		gauge(descLatency, s.l.Max.Seconds(), s.name, "1")
 	}
-	h := e.Health()
+	h := e.health(st)
 	gauge(descLastSeq, float64(h.LastSeq))
 	gauge(descBacklog, float64(h.Backlog))
 	gauge(descStoreBytes, float64(h.StoreSize))

@@ -94,6 +94,14 @@ func Open(rawURL string, opts *Options) (Source, error) {
 	return s, nil
 }
 
+// IsReplay reports whether s replays recorded files (dir:) rather than
+// watching a live scene: a consumer should decide every frame of a replay,
+// waiting for it, where a camera's stale frames are better dropped.
+func IsReplay(s Source) bool {
+	_, ok := s.(*dirSource)
+	return ok
+}
+
 // resolve returns a copy of opts with defaults in place of nil fields.
 func resolve(opts *Options) Options {
 	var o Options

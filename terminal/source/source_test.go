@@ -153,13 +153,7 @@ func TestDirPDF(t *testing.T) {
 	dir := t.TempDir()
 	writeCodes(t, dir, map[string]string{"a.png": "A", "c.png": "C"})
 	texts := []string{"FSC1:FIRST-PAGE-0001", "FSC1:SECOND-PAGE-0002"}
-	var pdf bytes.Buffer
-	if err := qrcard.WriteCardPDF(&pdf, []qrcard.Card{{Text: texts[0], Serial: "1"}, {Text: texts[1], Serial: "2"}}); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(dir, "b.PDF"), pdf.Bytes(), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	writeCardPDF(t, filepath.Join(dir, "b.PDF"), texts...)
 	var log bytes.Buffer
 	s, err := source.Open("dir:"+dir+"?fps=max", options(&log, nil))
 	if err != nil {
@@ -198,17 +192,27 @@ func TestDirPDF(t *testing.T) {
 	}
 }
 
+// writeCardPDF writes a card PDF with a page for each text to path.
+func writeCardPDF(t *testing.T, path string, texts ...string) {
+	t.Helper()
+	var cards []qrcard.Card
+	for i, text := range texts {
+		cards = append(cards, qrcard.Card{Text: text, Serial: fmt.Sprint(i + 1)})
+	}
+	var pdf bytes.Buffer
+	if err := qrcard.WriteCardPDF(&pdf, cards); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, pdf.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // TestDirPDFCancel checks that a replay cancelled within a PDF stops
 // without taking the PDF for a broken one.
 func TestDirPDFCancel(t *testing.T) {
 	dir := t.TempDir()
-	var pdf bytes.Buffer
-	if err := qrcard.WriteCardPDF(&pdf, []qrcard.Card{{Text: "ONE"}, {Text: "TWO"}}); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(dir, "cards.pdf"), pdf.Bytes(), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	writeCardPDF(t, filepath.Join(dir, "cards.pdf"), "ONE", "TWO")
 	var log bytes.Buffer
 	s, err := source.Open("dir:"+dir+"?fps=max", options(&log, nil))
 	if err != nil {
@@ -528,6 +532,18 @@ func TestOpen(t *testing.T) {
 	for _, tc := range openCases {
 		if _, err := source.Open(tc.url, nil); err != nil && strings.Contains(err.Error(), "secret") {
 			t.Errorf("Open(%q): got %q, want the password left out", tc.url, err)
+		}
+	}
+}
+
+func TestIsReplay(t *testing.T) {
+	for url, want := range map[string]bool{"dir:frames": true, "demo:": false, "stdin:": false, "mjpeg:http://127.0.0.1/v": false} {
+		s, err := source.Open(url, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := source.IsReplay(s); got != want {
+			t.Errorf("IsReplay(%s) = %v, want %v", url, got, want)
 		}
 	}
 }
