@@ -58,6 +58,59 @@ func TestOnePackageComment(t *testing.T) {
 	}
 }
 
+// module is the module path, which go list prints in front of our packages.
+const module = "github.com/fuscan/fuscan/"
+
+// deps returns the packages the packages matching patterns depend on,
+// test files left out; nil when no package matches (a folder not built
+// yet).
+func deps(t *testing.T, patterns ...string) []string {
+	t.Helper()
+	args := append([]string{"list", "-e", "-deps", "-f", "{{if not .Standard}}{{.ImportPath}}{{end}}"}, patterns...)
+	out, err := exec.Command("go", args...).Output()
+	if err != nil {
+		t.Fatalf("go list %v: %v", patterns, err)
+	}
+	var pkgs []string
+	for _, p := range strings.Fields(string(out)) {
+		if !strings.HasPrefix(p, "pattern ") {
+			pkgs = append(pkgs, p)
+		}
+	}
+	return pkgs
+}
+
+// TestLayout keeps dependencies pointing inward: cmd/ composes the
+// terminal core, the adapters and the UI; nothing below cmd/ imports the
+// composition root, the decoder knows nothing of the terminal, and the UI
+// only presents (no store, no sync).
+func TestLayout(t *testing.T) {
+	rules := []struct {
+		patterns  []string
+		forbidden []string
+		why       string
+	}{
+		{[]string{"./terminal/...", "./decoder/...", "./ui/...", "./firmware-config/...", "./qrcard/..."},
+			[]string{module + "cmd/"}, "only cmd/ composes the terminal"},
+		{[]string{"./sync/..."}, []string{module + "cmd/", module + "ui"}, "sync is an adapter: it serves cmd/"},
+		{[]string{"./decoder/..."}, []string{module + "terminal/", module + "terminal"}, "the decoder reads images, it decides nothing"},
+		{[]string{"./ui/..."}, []string{module + "terminal/boltstore", module + "sync/", "go.etcd.io/bbolt",
+			"github.com/eclipse/paho", "github.com/mochi-mqtt", "fyne.io/fyne/v2/app"}, "the UI presents; cmd/ wires it"},
+	}
+	for _, r := range rules {
+		for _, dep := range deps(t, r.patterns...) {
+			for _, bad := range r.forbidden {
+				if dep == bad || strings.HasSuffix(bad, "/") && strings.HasPrefix(dep, bad) {
+					t.Errorf("%v depends on %s: %s", r.patterns, dep, r.why)
+				}
+			}
+		}
+	}
+	if len(deps(t, "./terminal/...", "./decoder/...")) < 10 {
+		t.Fatal("go list found too few packages: the rules would prove nothing")
+	}
+}
+
 // TestCoreImportsNoAdapter keeps the terminal core free of GUI, storage,
 // network and image-decoding libraries; adapters depend on it, never the
 // reverse.

@@ -19,6 +19,7 @@ package firmwareconfig
 
 import (
 	"bytes"
+	"cmp"
 	"embed"
 	"encoding/json"
 	"errors"
@@ -36,10 +37,7 @@ import (
 const (
 	DefaultGate          = "none"
 	DefaultRetentionDays = 30
-	DefaultMaxStoreMB    = 1024
-	DefaultDedupe        = 3 * time.Second
 	DefaultListen        = "127.0.0.1:9464"
-	DefaultDecodeBudget  = 50 * time.Millisecond
 )
 
 // Config is a terminal's configuration.
@@ -74,13 +72,14 @@ type Config struct {
 	// purged.
 	RetentionDays int `json:"retention_days,omitempty"`
 	// MaxStoreMB is the store size that raises the alarm (records are
-	// still written). Zero: DefaultMaxStoreMB.
+	// still written). Zero: the store's default (boltstore.DefaultMaxBytes).
 	MaxStoreMB int `json:"max_store_mb,omitempty"`
 	// Dedupe is how long the same code text is one presentation.
-	// Zero: DefaultDedupe; negative: every sighting is decided.
+	// Zero: the pipeline's default (terminal.DefaultDedupeWindow);
+	// negative: every sighting is decided.
 	Dedupe Duration `json:"dedupe,omitempty"`
-	// DecodeBudget bounds the decoder's work on one frame. Zero:
-	// DefaultDecodeBudget.
+	// DecodeBudget bounds the decoder's work on one frame. Zero: the
+	// decoder's default (decoder.DefaultBudget).
 	DecodeBudget Duration `json:"decode_budget,omitempty"`
 	// Listen is the address of /healthz and /metrics. Empty:
 	// DefaultListen; "off": no server. Keep it on loopback: it has no
@@ -240,24 +239,15 @@ func (c *Config) resolvePaths(dir string) {
 	}
 }
 
-// WithDefaults returns c with the defaults in place of zero fields.
+// WithDefaults returns c with the defaults above in place of zero fields.
+// The fields whose zero means a component's own default (MaxStoreMB,
+// Dedupe, DecodeBudget) stay zero: the component holds the number.
 func (c Config) WithDefaults() Config {
-	c.Gate = or(c.Gate, DefaultGate)
-	c.RetentionDays = or(c.RetentionDays, DefaultRetentionDays)
-	c.MaxStoreMB = or(c.MaxStoreMB, DefaultMaxStoreMB)
-	c.Dedupe = or(c.Dedupe, Duration(DefaultDedupe))
-	c.DecodeBudget = or(c.DecodeBudget, Duration(DefaultDecodeBudget))
-	c.Listen = or(c.Listen, DefaultListen)
+	c.Gate = cmp.Or(c.Gate, DefaultGate)
+	c.RetentionDays = cmp.Or(c.RetentionDays, DefaultRetentionDays)
+	c.Listen = cmp.Or(c.Listen, DefaultListen)
 	c.Keys, c.MQTT.Roots = slices.Clone(c.Keys), slices.Clone(c.MQTT.Roots)
 	return c
-}
-
-func or[T comparable](v, def T) T {
-	var zero T
-	if v == zero {
-		return def
-	}
-	return v
 }
 
 var idPattern = regexp.MustCompile(`^[A-Za-z0-9._-]{1,64}$`)

@@ -45,5 +45,5 @@ go test -count=1 -run '^TestCorpus$' -v ./decoder/ | grep -E '^\s+corpus_test.go
 
 echo
 echo "terminal: durable decisions a second (fsync'd, group commit across lanes) and frame-to-logged-verdict latency at 720p (real decoder, verifier and store):"
-go test -run '^$' -bench '^BenchmarkDurable(Decisions|ScannerList)$' -benchtime 2s ./terminal/engine/ | grep -E '^Benchmark'
-go test -run '^$' -bench '^BenchmarkFrameToVerdict$' -benchtime 300x ./terminal/engine/ | grep -E '^Benchmark'
+go test -run '^$' -bench '^BenchmarkDurable(Decisions|ScannerList)$' -benchtime 2s ./cmd/internal/engine/ | grep -E '^Benchmark'
+go test -run '^$' -bench '^BenchmarkFrameToVerdict$' -benchtime 300x ./cmd/internal/engine/ | grep -E '^Benchmark'

@@ -13,6 +13,7 @@ import (
 
 	"github.com/emmansun/gmsm/sm2"
 
+	"github.com/fuscan/fuscan/internal/testkeys"
 	"github.com/fuscan/fuscan/terminal/cose"
 	"github.com/fuscan/fuscan/terminal/credential"
 )
@@ -87,7 +88,7 @@ func rawVerify(b *testing.B, k *cose.Key, msg, sig []byte) func() bool {
 // BenchmarkVerifyBatch reports SM2 福码卡 verifications per second on all
 // cores: the seed's school batch check needs 8000/s.
 func BenchmarkVerifyBatch(b *testing.B) {
-	s := issuer(b, cose.SM2SM3)
+	s := testkeys.Issuer(b, cose.SM2SM3)
 	texts := make([]string, 1000)
 	for i := range texts {
 		texts[i] = issue(b, s, claims(credential.KindCard))
@@ -113,7 +114,7 @@ type benchCase struct {
 func benchCases(b *testing.B) []benchCase {
 	var cases []benchCase
 	for _, alg := range ourAlgs {
-		s := issuer(b, alg)
+		s := testkeys.Issuer(b, alg)
 		for _, kind := range ourKinds {
 			name := kind.String() + "/" + strings.ToLower(alg.String())
 			cases = append(cases, benchCase{name, issue(b, s, claims(kind)), trustOf(b, s)})

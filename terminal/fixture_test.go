@@ -6,10 +6,10 @@ import (
 	"crypto/x509/pkix"
 	"encoding/pem"
 	"math/big"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/fuscan/fuscan/internal/testkeys"
 	"github.com/fuscan/fuscan/terminal/cose"
 	"github.com/fuscan/fuscan/terminal/credential"
 )
@@ -17,61 +17,12 @@ import (
 // t0 is the fixed instant the tests verify at.
 var t0 = time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)
 
-var (
-	signersMu sync.Mutex
-	signers   = map[cose.Algorithm]*cose.Signer{}
-)
-
-// issuer returns a per-test-binary signing key for alg.
-func issuer(t testing.TB, alg cose.Algorithm) *cose.Signer {
-	t.Helper()
-	signersMu.Lock()
-	defer signersMu.Unlock()
-	if s, ok := signers[alg]; ok {
-		return s
-	}
-	priv, err := cose.GenerateKey(rand.Reader, alg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := cose.NewSigner(priv)
-	if err != nil {
-		t.Fatal(err)
-	}
-	signers[alg] = s
-	return s
-}
-
-// newSigner returns a fresh key, for holders and untrusted issuers.
-func newSigner(t testing.TB, alg cose.Algorithm) *cose.Signer {
-	t.Helper()
-	priv, err := cose.GenerateKey(rand.Reader, alg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := cose.NewSigner(priv)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return s
-}
-
-// pubPEM returns s's public key as the PEM a key file holds.
-func pubPEM(t testing.TB, s *cose.Signer) []byte {
-	t.Helper()
-	p, err := cose.MarshalPublicKeyPEM(s.Public())
-	if err != nil {
-		t.Fatal(err)
-	}
-	return p
-}
-
 // trustOf returns a Trust with the public keys of signers.
 func trustOf(t testing.TB, signers ...*cose.Signer) *Trust {
 	t.Helper()
 	tr := &Trust{}
 	for _, s := range signers {
-		keys, err := ParseKeys(pubPEM(t, s))
+		keys, err := ParseKeys(testkeys.PublicPEM(t, s))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -106,7 +57,7 @@ func issue(t testing.TB, s *cose.Signer, c *credential.Claims) string {
 	t.Helper()
 	var holder *cose.Signer
 	if c.Kind == credential.KindDynamic {
-		holder = newSigner(t, cose.EdDSA)
+		holder = testkeys.New(t, cose.EdDSA)
 	}
 	text, err := credential.Issue(s, c, holder, t0)
 	if err != nil {
@@ -119,14 +70,7 @@ func issue(t testing.TB, s *cose.Signer, c *credential.Claims) string {
 // (PEM), restricted to the DCC types given (none: unrestricted).
 func dsc(t testing.TB, alg cose.Algorithm, types ...string) (*cose.Signer, []byte) {
 	t.Helper()
-	priv, err := cose.GenerateKey(rand.Reader, alg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := cose.NewSigner(priv)
-	if err != nil {
-		t.Fatal(err)
-	}
+	priv, s := testkeys.NewPair(t, alg)
 	tmpl := &x509.Certificate{
 		SerialNumber: big.NewInt(1),
 		Subject:      pkix.Name{CommonName: "DSC test", Country: []string{"AT"}},

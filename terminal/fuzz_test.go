@@ -3,6 +3,7 @@ package terminal
 import (
 	"testing"
 
+	"github.com/fuscan/fuscan/internal/testkeys"
 	"github.com/fuscan/fuscan/terminal/cose"
 	"github.com/fuscan/fuscan/terminal/credential"
 )
@@ -28,8 +29,8 @@ func FuzzParsePolicy(f *testing.F) {
 
 // FuzzParseKeys: any input gives keys that can verify, or an error.
 func FuzzParseKeys(f *testing.F) {
-	f.Add(pubPEM(f, issuer(f, cose.SM2SM3)))
-	f.Add(pubPEM(f, issuer(f, cose.EdDSA)))
+	f.Add(testkeys.PublicPEM(f, testkeys.Issuer(f, cose.SM2SM3)))
+	f.Add(testkeys.PublicPEM(f, testkeys.Issuer(f, cose.EdDSA)))
 	_, cert := dsc(f, cose.ES256, "v")
 	f.Add(cert)
 	f.Add([]byte("-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n"))
@@ -69,7 +70,7 @@ func FuzzParseRevocations(f *testing.F) {
 // FuzzVerify: the verifier never panics, and a text it was not given a key
 // for never passes.
 func FuzzVerify(f *testing.F) {
-	s := issuer(f, cose.EdDSA)
+	s := testkeys.Issuer(f, cose.EdDSA)
 	for _, kind := range ourKinds {
 		f.Add(issue(f, s, claims(kind)))
 	}

@@ -1,6 +1,7 @@
 package terminal
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -21,7 +22,7 @@ type Frame struct {
 }
 
 // FrameDecoder finds the code texts in an image. The pipeline consumes it;
-// cmd/ adapts the decoder package to it.
+// the engine (cmd/internal/engine) adapts the decoder package to it.
 type FrameDecoder interface {
 	Decode(img image.Image) ([]string, error)
 }
@@ -88,7 +89,7 @@ func NewPipeline(cfg PipelineConfig) *Pipeline {
 	if p.logger == nil {
 		p.logger = slog.Default()
 	}
-	p.dedup = newDedupe(or(cfg.DedupeWindow, DefaultDedupeWindow), DefaultDedupeMemory)
+	p.dedup = newDedupe(cmp.Or(cfg.DedupeWindow, DefaultDedupeWindow), DefaultDedupeMemory)
 	p.stats.init()
 	return p
 }

@@ -7,13 +7,13 @@ import (
 	"fmt"
 	"image"
 	"image/color"
-	"io"
 	"log/slog"
-	"runtime"
 	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 
+	"github.com/fuscan/fuscan/internal/testkeys"
 	"github.com/fuscan/fuscan/terminal/cose"
 	"github.com/fuscan/fuscan/terminal/credential"
 )
@@ -123,13 +123,13 @@ func grayFrame(v uint8, seq uint64, at time.Time) Frame {
 // verifies it.
 func cardCode(t testing.TB, n int) (string, *Trust) {
 	t.Helper()
-	s := issuer(t, cose.SM2SM3)
+	s := testkeys.Issuer(t, cose.SM2SM3)
 	c := claims(credential.KindCard)
 	c.Serial = fmt.Sprintf("FSC-%012d", n)
 	return issue(t, s, c), trustOf(t, s)
 }
 
-func quiet() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
+func quiet() *slog.Logger { return slog.New(slog.DiscardHandler) }
 
 func newTestPipeline(t testing.TB, trust *Trust, dec FrameDecoder, log *memLog, outs ...Output) *Pipeline {
 	t.Helper()
@@ -140,20 +140,19 @@ func newTestPipeline(t testing.TB, trust *Trust, dec FrameDecoder, log *memLog, 
 	})
 }
 
-// waitFor polls until cond holds; the test's own timeout bounds it.
-func waitFor(cond func() bool) {
-	for !cond() {
-		runtime.Gosched()
-		time.Sleep(time.Millisecond)
-	}
-}
-
 // TestLatestFrameWins: while the decoder is busy with frame 1, frames 2 to
 // 10 arrive; each replaces the one waiting, so only frame 10 is decoded
-// next and 8 are dropped.
+// next and 8 are dropped. It runs in a synctest bubble, so that it knows
+// when Run has taken every frame.
 func TestLatestFrameWins(t *testing.T) {
+	// Signed outside the bubble: the signer's randomness keeps a global
+	// channel, which must not belong to it.
 	first, trust := cardCode(t, 1)
 	last, _ := cardCode(t, 10)
+	synctest.Test(t, func(t *testing.T) { testLatestFrameWins(t, first, last, trust) })
+}
+
+func testLatestFrameWins(t *testing.T, first, last string, trust *Trust) {
 	dec := &grayDecoder{texts: map[uint8]string{1: first, 10: last}, started: make(chan uint8), release: make(chan struct{})}
 	log := &memLog{}
 	out := &shown{}
@@ -169,7 +168,10 @@ func TestLatestFrameWins(t *testing.T) {
 	for i := uint8(2); i <= 10; i++ {
 		frames <- grayFrame(i, uint64(i), t0)
 	}
-	waitFor(func() bool { return p.Stats().Frames == 10 })
+	synctest.Wait() // every frame is in: Run waits for the next
+	if n := p.Stats().Frames; n != 10 {
+		t.Fatalf("got %d frames in, want 10", n)
+	}
 	close(frames)
 	dec.release <- struct{}{}
 	if v := <-dec.started; v != 10 {

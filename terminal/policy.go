@@ -1,6 +1,7 @@
 package terminal
 
 import (
+	"cmp"
 	"fmt"
 	"slices"
 	"time"
@@ -42,23 +43,15 @@ const (
 	DefaultClockSkew     = 2 * time.Minute
 )
 
-func or[T comparable](v, def T) T {
-	var zero T
-	if v == zero {
-		return def
-	}
-	return v
-}
-
 // colorVerdict returns what a colour gives under p.
 func (p *Policy) colorVerdict(c credential.Color) (Verdict, Reason) {
 	switch c {
 	case credential.ColorGreen:
-		return or(p.Green, Pass), OK
+		return cmp.Or(p.Green, Pass), OK
 	case credential.ColorYellow:
-		return or(p.Yellow, Warn), ColorYellow
+		return cmp.Or(p.Yellow, Warn), ColorYellow
 	case credential.ColorRed:
-		return or(p.Red, Deny), ColorRed
+		return cmp.Or(p.Red, Deny), ColorRed
 	}
 	return Pass, OK // no colour: an EU DCC
 }

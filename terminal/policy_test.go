@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/fuscan/fuscan/internal/testkeys"
 	"github.com/fuscan/fuscan/terminal/cose"
 	"github.com/fuscan/fuscan/terminal/credential"
 )
@@ -98,9 +99,9 @@ func TestEveryReasonHasMessages(t *testing.T) {
 }
 
 func TestParseKeys(t *testing.T) {
-	a, b := issuer(t, cose.SM2SM3), issuer(t, cose.ES256)
+	a, b := testkeys.Issuer(t, cose.SM2SM3), testkeys.Issuer(t, cose.ES256)
 	_, cert := dsc(t, cose.ES256, "v", "t")
-	file := append(append(pubPEM(t, a), pubPEM(t, b)...), cert...)
+	file := append(append(testkeys.PublicPEM(t, a), testkeys.PublicPEM(t, b)...), cert...)
 	keys, err := ParseKeys(file)
 	if err != nil {
 		t.Fatal(err)

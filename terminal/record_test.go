@@ -4,12 +4,13 @@ import (
 	"bytes"
 	"testing"
 
+	"github.com/fuscan/fuscan/internal/testkeys"
 	"github.com/fuscan/fuscan/terminal/cose"
 	"github.com/fuscan/fuscan/terminal/credential"
 )
 
 func TestRecordChain(t *testing.T) {
-	s := issuer(t, cose.EdDSA)
+	s := testkeys.Issuer(t, cose.EdDSA)
 	d := NewVerifier(trustOf(t, s), nil).VerifyAt(issue(t, s, claims(credential.KindCard)), t0)
 	r := NewRecord(&d, "dev-1", "venue-9", []byte("device secret"))
 	if r.Name != "张*" || r.IDTail != "1234" || r.Verdict != "pass" || r.Format != "card" || !r.Time().Equal(t0) {

@@ -1,6 +1,7 @@
 package terminal
 
 import (
+	"cmp"
 	"sync"
 	"time"
 )
@@ -38,7 +39,7 @@ func (m *MemoryReplays) Seen(key []byte, until, now time.Time) (bool, error) {
 	if exp, ok := m.seen[string(key)]; ok && now.Before(exp) {
 		return true, nil
 	}
-	if len(m.seen) >= or(m.Max, DefaultReplayMemory) {
+	if len(m.seen) >= cmp.Or(m.Max, DefaultReplayMemory) {
 		m.prune(now)
 	}
 	m.seen[string(key)] = until
@@ -57,7 +58,7 @@ func (m *MemoryReplays) prune(now time.Time) {
 			oldest, oldestExp = k, exp
 		}
 	}
-	if len(m.seen) >= or(m.Max, DefaultReplayMemory) {
+	if len(m.seen) >= cmp.Or(m.Max, DefaultReplayMemory) {
 		delete(m.seen, oldest)
 	}
 }

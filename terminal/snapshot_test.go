@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/fuscan/fuscan/internal/testkeys"
 	"github.com/fuscan/fuscan/terminal/cose"
 	"github.com/fuscan/fuscan/terminal/credential"
 )
@@ -26,9 +27,9 @@ func testSnapshot(t testing.TB) (*Snapshot, []byte) {
 		IssuedAt:  t0.Add(-24 * time.Hour),
 		ExpiresAt: t0.AddDate(1, 0, 0),
 		Keys: []SnapshotKey{
-			{PEM: string(pubPEM(t, issuer(t, cose.SM2SM3))), Issuer: "350000", Kinds: []string{"card"},
+			{PEM: string(testkeys.PublicPEM(t, testkeys.Issuer(t, cose.SM2SM3))), Issuer: "350000", Kinds: []string{"card"},
 				NotBefore: t0.AddDate(-1, 0, 0), NotAfter: t0.AddDate(1, 0, 0)},
-			{PEM: string(pubPEM(t, issuer(t, cose.EdDSA)))},
+			{PEM: string(testkeys.PublicPEM(t, testkeys.Issuer(t, cose.EdDSA)))},
 			{PEM: string(cert), DCCTypes: []string{"v"}},
 		},
 		Revoked: []string{"FSC-000000000001", "sha256:" + strings.ToUpper(hex.EncodeToString(h[:]))},
@@ -58,7 +59,7 @@ func TestParseSnapshot(t *testing.T) {
 			t.Errorf("%s not revoked", serial)
 		}
 	}
-	sm2 := tr.Keys(kidOf(t, issuer(t, cose.SM2SM3)))
+	sm2 := tr.Keys(kidOf(t, testkeys.Issuer(t, cose.SM2SM3)))
 	if len(sm2) != 1 || sm2[0].Issuer != "350000" || !slices.Equal(sm2[0].Kinds, []credential.Kind{credential.KindCard}) ||
 		!sm2[0].NotBefore.Equal(t0.AddDate(-1, 0, 0)) || !sm2[0].NotAfter.Equal(t0.AddDate(1, 0, 0)) {
 		t.Errorf("sm2 key: got %+v", sm2)
@@ -70,9 +71,9 @@ func TestParseSnapshot(t *testing.T) {
 		text   string
 		reason Reason
 	}{
-		{"sm2 card", issue(t, issuer(t, cose.SM2SM3), claims(credential.KindCard)), Revoked},
-		{"sm2 live: kinds narrowed to card", issue(t, issuer(t, cose.SM2SM3), claims(credential.KindLive)), KeyNotAllowed},
-		{"ed25519 live", issue(t, issuer(t, cose.EdDSA), claims(credential.KindLive)), OK},
+		{"sm2 card", issue(t, testkeys.Issuer(t, cose.SM2SM3), claims(credential.KindCard)), Revoked},
+		{"sm2 live: kinds narrowed to card", issue(t, testkeys.Issuer(t, cose.SM2SM3), claims(credential.KindLive)), KeyNotAllowed},
+		{"ed25519 live", issue(t, testkeys.Issuer(t, cose.EdDSA), claims(credential.KindLive)), OK},
 	}
 	for _, tt := range tests {
 		if d := v.Verify(tt.text); d.Reason != tt.reason {

@@ -3,6 +3,7 @@ package terminal
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -22,22 +23,20 @@ const (
 	Deny  Verdict = 4 // do not enter
 )
 
-var verdictNames = map[Verdict]string{Pass: "pass", Warn: "warn", Refer: "refer", Deny: "deny"}
+var verdictNames = [...]string{Pass: "pass", Warn: "warn", Refer: "refer", Deny: "deny"}
 
 // String returns pass, warn, refer or deny.
 func (v Verdict) String() string {
-	if s, ok := verdictNames[v]; ok {
-		return s
+	if int(v) < len(verdictNames) && verdictNames[v] != "" {
+		return verdictNames[v]
 	}
 	return fmt.Sprintf("verdict(%d)", uint8(v))
 }
 
-// ParseVerdict returns the verdict named s.
+// ParseVerdict returns the verdict named s (as String writes it).
 func ParseVerdict(s string) (Verdict, error) {
-	for v, name := range verdictNames {
-		if name == s {
-			return v, nil
-		}
+	if i := slices.Index(verdictNames[:], s); i > 0 {
+		return Verdict(i), nil
 	}
 	return 0, fmt.Errorf("terminal: unknown verdict %q (want pass, warn, refer or deny)", s)
 }

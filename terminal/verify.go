@@ -1,6 +1,7 @@
 package terminal
 
 import (
+	"cmp"
 	"crypto/sha256"
 	"errors"
 	"fmt"
@@ -107,7 +108,7 @@ func (v *Verifier) VerifyAt(text string, now time.Time) Decision {
 	if d.Serial != "" && t.IsRevoked(d.Serial) {
 		return d.decide(Deny, Revoked, "")
 	}
-	if detail := v.checkClock(now, or(t.Policy.ClockSkew, DefaultClockSkew)); detail != "" {
+	if detail := v.checkClock(now, cmp.Or(t.Policy.ClockSkew, DefaultClockSkew)); detail != "" {
 		return d.decide(Refer, ClockUntrusted, detail)
 	}
 	var r Reason
@@ -123,7 +124,7 @@ func (v *Verifier) VerifyAt(text string, now time.Time) Decision {
 		// Stale trust data weakens a favourable decision; it never turns a
 		// denial into something softer. The log keeps the staleness either way.
 		d.Detail = fmt.Sprintf("trust data expired %s", t.ExpiresAt.UTC().Format(time.RFC3339))
-		if stale := or(t.Policy.StaleTrust, Warn); d.Verdict < stale {
+		if stale := cmp.Or(t.Policy.StaleTrust, Warn); d.Verdict < stale {
 			d.Verdict, d.Reason = stale, TrustStale
 		}
 	}
@@ -206,20 +207,20 @@ func checkTimes(p *Policy, u *credential.Unverified, now time.Time) (time.Time, 
 	var maxAge time.Duration
 	switch u.Kind {
 	case credential.KindCard:
-		maxAge = or(p.CardMaxAge, DefaultCardMaxAge)
+		maxAge = cmp.Or(p.CardMaxAge, DefaultCardMaxAge)
 	case credential.KindDynamic:
-		maxAge = or(p.DynamicMaxAge, DefaultDynamicMaxAge)
+		maxAge = cmp.Or(p.DynamicMaxAge, DefaultDynamicMaxAge)
 	}
 	if capped := c.IssuedAt.Add(maxAge); maxAge > 0 && (exp.IsZero() || capped.Before(exp)) {
 		exp = capped
 	}
-	late := now.Add(or(p.ClockSkew, DefaultClockSkew))
+	late := now.Add(cmp.Or(p.ClockSkew, DefaultClockSkew))
 	switch {
 	case c.IssuedAt.After(late):
 		return exp, NotYetValid, "issued in the future"
 	case !c.NotBefore.IsZero() && c.NotBefore.After(late):
 		return exp, NotYetValid, "not valid before " + c.NotBefore.UTC().Format(time.RFC3339)
-	case u.Kind == credential.KindLive && now.Sub(c.IssuedAt) > or(p.LiveMaxAge, DefaultLiveMaxAge):
+	case u.Kind == credential.KindLive && now.Sub(c.IssuedAt) > cmp.Or(p.LiveMaxAge, DefaultLiveMaxAge):
 		// Checked before expiry: an old live code is a screenshot, and the
 		// traveller should be told to show the live one.
 		return exp, StaleCode, fmt.Sprintf("live code issued %v ago", now.Sub(c.IssuedAt).Round(time.Second))
@@ -274,13 +275,13 @@ func checkHealth(p *Policy, h *credential.Health, now time.Time) (Verdict, Reaso
 		worse(Deny, NATPositive)
 	}
 	if p.NATMaxAge > 0 && (h.NATAt.IsZero() || now.Sub(h.NATAt) > p.NATMaxAge) {
-		worse(or(p.NATVerdict, Deny), NATTooOld)
+		worse(cmp.Or(p.NATVerdict, Deny), NATTooOld)
 	}
 	if p.MinVaxDoses > 0 && h.VaxDoses < p.MinVaxDoses {
-		worse(or(p.VaxVerdict, Deny), VaxMissing)
+		worse(cmp.Or(p.VaxVerdict, Deny), VaxMissing)
 	}
 	if h.TravelRisk {
-		worse(or(p.TravelRisk, Warn), TravelRisk)
+		worse(cmp.Or(p.TravelRisk, Warn), TravelRisk)
 	}
 	return verdict, reason
 }

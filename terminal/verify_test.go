@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/fuscan/fuscan/internal/testkeys"
 	"github.com/fuscan/fuscan/terminal/base45"
 	"github.com/fuscan/fuscan/terminal/cose"
 	"github.com/fuscan/fuscan/terminal/credential"
@@ -17,7 +18,7 @@ var ourKinds = []credential.Kind{credential.KindLive, credential.KindCard, crede
 
 func TestRoundTripEveryKindAndAlgorithm(t *testing.T) {
 	for _, alg := range ourAlgs {
-		s := issuer(t, alg)
+		s := testkeys.Issuer(t, alg)
 		v := NewVerifier(trustOf(t, s), nil)
 		for _, kind := range ourKinds {
 			d := v.VerifyAt(issue(t, s, claims(kind)), t0)
@@ -75,8 +76,8 @@ func TestDCCKeyUsage(t *testing.T) {
 
 // TestReasons covers every reason code with the case that produces it.
 func TestReasons(t *testing.T) {
-	s := issuer(t, cose.SM2SM3)
-	stranger := newSigner(t, cose.SM2SM3)
+	s := testkeys.Issuer(t, cose.SM2SM3)
+	stranger := testkeys.New(t, cose.SM2SM3)
 	with := func(kind credential.Kind, f func(*credential.Claims)) string {
 		c := claims(kind)
 		f(c)
@@ -174,8 +175,8 @@ func kidOf(t testing.TB, s *cose.Signer) []byte {
 }
 
 func TestForgedSignature(t *testing.T) {
-	s := issuer(t, cose.EdDSA)
-	forger := newSigner(t, cose.EdDSA)
+	s := testkeys.Issuer(t, cose.EdDSA)
+	forger := testkeys.New(t, cose.EdDSA)
 	// The forger signs with its own key but names the trusted kid.
 	c := claims(credential.KindCard)
 	c.Health.Color = credential.ColorGreen
@@ -198,9 +199,9 @@ func TestForgedSignature(t *testing.T) {
 }
 
 func TestDynamicWrongHolder(t *testing.T) {
-	s := issuer(t, cose.SM2SM3)
+	s := testkeys.Issuer(t, cose.SM2SM3)
 	c := claims(credential.KindDynamic)
-	text, err := credential.Issue(s, c, newSigner(t, cose.SM2SM3), t0)
+	text, err := credential.Issue(s, c, testkeys.New(t, cose.SM2SM3), t0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -214,7 +215,7 @@ func TestDynamicWrongHolder(t *testing.T) {
 	}
 	// Someone else's phone presents the credential: its holder signature
 	// is made by a key the credential does not bind.
-	stolen, err := credential.Present(nil, newSigner(t, cose.EdDSA), signed, credential.StepAt(t0))
+	stolen, err := credential.Present(nil, testkeys.New(t, cose.EdDSA), signed, credential.StepAt(t0))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -225,7 +226,7 @@ func TestDynamicWrongHolder(t *testing.T) {
 }
 
 func TestReplay(t *testing.T) {
-	s := issuer(t, cose.EdDSA)
+	s := testkeys.Issuer(t, cose.EdDSA)
 	text := issue(t, s, claims(credential.KindDynamic))
 	v := NewVerifier(trustOf(t, s), &Options{Replays: &MemoryReplays{}})
 	if d := v.VerifyAt(text, t0); d.Verdict != Pass {
@@ -265,7 +266,7 @@ func TestMemoryReplaysBounded(t *testing.T) {
 // moment below it (a frame captured before another lane's decision was
 // committed) is not, within the policy's clock skew.
 func TestClockFloor(t *testing.T) {
-	s := issuer(t, cose.EdDSA)
+	s := testkeys.Issuer(t, cose.EdDSA)
 	code := issue(t, s, claims(credential.KindCard))
 	cases := []struct {
 		below time.Duration
@@ -292,7 +293,7 @@ func TestClockFloor(t *testing.T) {
 // TestTamperEveryByte changes each byte of each code's COSE message (and
 // re-compresses it, as a forger would): no variant may pass.
 func TestTamperEveryByte(t *testing.T) {
-	s := issuer(t, cose.EdDSA)
+	s := testkeys.Issuer(t, cose.EdDSA)
 	dccSigner, cert := dsc(t, cose.ES256)
 	tr := trustOf(t, s)
 	keys, _ := ParseKeys(cert)
@@ -334,7 +335,7 @@ func TestTamperEveryByte(t *testing.T) {
 }
 
 func TestVerifyBatchMatchesSequential(t *testing.T) {
-	s := issuer(t, cose.SM2SM3)
+	s := testkeys.Issuer(t, cose.SM2SM3)
 	var texts []string
 	for i := range 40 {
 		c := claims(credential.KindCard)
@@ -356,7 +357,7 @@ func TestVerifyBatchMatchesSequential(t *testing.T) {
 }
 
 func TestSetTrust(t *testing.T) {
-	s := issuer(t, cose.EdDSA)
+	s := testkeys.Issuer(t, cose.EdDSA)
 	card := issue(t, s, claims(credential.KindCard))
 	v := NewVerifier(nil, nil)
 	if d := v.VerifyAt(card, t0); d.Reason != KeyUnknown {
@@ -369,7 +370,7 @@ func TestSetTrust(t *testing.T) {
 }
 
 func TestVerifyUsesInjectedClock(t *testing.T) {
-	s := issuer(t, cose.EdDSA)
+	s := testkeys.Issuer(t, cose.EdDSA)
 	v := NewVerifier(trustOf(t, s), &Options{Now: func() time.Time { return t0.AddDate(0, 2, 0) }})
 	if d := v.Verify(issue(t, s, claims(credential.KindCard))); d.Reason != Expired || !d.At.Equal(t0.AddDate(0, 2, 0)) {
 		t.Errorf("got %v at %v, want EXPIRED at the injected time", d.Reason, d.At)
@@ -385,7 +386,7 @@ func TestAlgorithmPerKind(t *testing.T) {
 	}
 	// Build the card by hand, as a rogue issuer would.
 	c := claims(credential.KindCard)
-	ed := issuer(t, cose.EdDSA)
+	ed := testkeys.Issuer(t, cose.EdDSA)
 	u, err := credential.Parse(issue(t, ed, c))
 	if err != nil {
 		t.Fatal(err)
@@ -408,7 +409,7 @@ func TestAlgorithmPerKind(t *testing.T) {
 }
 
 func TestDecisionJSONHidesSerial(t *testing.T) {
-	s := issuer(t, cose.EdDSA)
+	s := testkeys.Issuer(t, cose.EdDSA)
 	d := NewVerifier(trustOf(t, s), nil).VerifyAt(issue(t, s, claims(credential.KindCard)), t0)
 	for _, v := range []any{d, &d, struct{ D Decision }{d}} {
 		out, err := json.Marshal(v)

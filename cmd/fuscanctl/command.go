@@ -9,6 +9,8 @@ import (
 	"os"
 	"strings"
 	"time"
+
+	"github.com/fuscan/fuscan/cmd/internal/cli"
 )
 
 // A command is one subcommand of fuscanctl.
@@ -78,20 +80,7 @@ func printUsage(w io.Writer, c *command) {
 	fmt.Fprintf(w, "usage: fuscanctl %s %s\n\n%s\n", c.name, c.args, strings.TrimSpace(c.help))
 	fs, _ := c.flags()
 	var b strings.Builder
-	fs.VisitAll(func(f *flag.Flag) {
-		value, usage := flag.UnquoteUsage(f)
-		name := "--" + f.Name
-		if value != "" {
-			name += " " + value
-		}
-		fmt.Fprintf(&b, "  %s\n", name)
-		for _, line := range strings.Split(usage, "\n") {
-			fmt.Fprintf(&b, "        %s\n", line)
-		}
-		if f.DefValue != "" && f.DefValue != "false" && f.DefValue != "0" && f.DefValue != "0s" {
-			fmt.Fprintf(&b, "        (default %s)\n", f.DefValue)
-		}
-	})
+	cli.PrintFlags(&b, fs)
 	if b.Len() > 0 {
 		fmt.Fprintf(w, "\nflags:\n%s", b.String())
 	}
@@ -139,32 +128,6 @@ func (f *timeFlag) or(def time.Time) time.Time {
 		return f.t
 	}
 	return def
-}
-
-// listFlag collects comma-separated values; it may be given several times.
-// The first value given replaces the default.
-type listFlag struct {
-	values []string
-	set    bool
-}
-
-func (l *listFlag) String() string {
-	if l == nil {
-		return ""
-	}
-	return strings.Join(l.values, ",")
-}
-
-func (l *listFlag) Set(s string) error {
-	if !l.set {
-		l.values, l.set = nil, true
-	}
-	for _, v := range strings.Split(s, ",") {
-		if v = strings.TrimSpace(v); v != "" {
-			l.values = append(l.values, v)
-		}
-	}
-	return nil
 }
 
 // isSet reports whether the flag name was given on the command line.

@@ -18,6 +18,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/fuscan/fuscan/cmd/internal/cli"
 	"github.com/fuscan/fuscan/decoder/scene"
 	"github.com/fuscan/fuscan/qrcard"
 )
@@ -88,7 +89,7 @@ func categoryList() string {
 
 type corpusOptions struct {
 	out        string
-	categories listFlag
+	categories cli.List
 	n          int
 	format     string
 }
@@ -163,12 +164,12 @@ func (o *corpusOptions) run(ctx context.Context, e *env, args []string) error {
 // order, and whether the card sheet is among them.
 func (o *corpusOptions) selected() ([]scene.Category, bool, error) {
 	all := scene.Categories()
-	if len(o.categories.values) == 0 {
+	if len(o.categories.Values) == 0 {
 		return all, true, nil
 	}
 	var cats []scene.Category
 	cards := false
-	for _, name := range o.categories.values {
+	for _, name := range o.categories.Values {
 		if name == cardsCategory {
 			cards = true
 			continue

@@ -18,6 +18,7 @@ import (
 
 	"github.com/emmansun/gmsm/smx509"
 
+	"github.com/fuscan/fuscan/cmd/internal/cli"
 	"github.com/fuscan/fuscan/terminal"
 	"github.com/fuscan/fuscan/terminal/cose"
 )
@@ -47,7 +48,7 @@ Existing files are not overwritten unless --force is given.`,
 		fs.StringVar(&o.out, "out", "", "`PREFIX` of the files to write: PREFIX.key, PREFIX.pub and, with --cert, PREFIX.crt")
 		fs.BoolVar(&o.force, "force", false, "replace existing files")
 		fs.BoolVar(&o.cert, "cert", false, "also write PREFIX.crt, a self-signed EU DCC signing certificate")
-		o.types.values = []string{"v", "t", "r"}
+		o.types.Values = []string{"v", "t", "r"}
 		fs.Var(&o.types, "dcc-types", "`TYPES` the certificate may sign, comma-separated: v (vaccination), t (test), r (recovery)")
 		fs.StringVar(&o.subject, "subject", "fuscan sample DCC signer", "common `name` of the certificate's subject")
 		fs.StringVar(&o.country, "country", "CN", "`country` code of the certificate's subject")
@@ -59,7 +60,7 @@ Existing files are not overwritten unless --force is given.`,
 type keygenOptions struct {
 	alg, out         string
 	force, cert      bool
-	types            listFlag
+	types            cli.List
 	subject, country string
 	at               timeFlag
 }
@@ -75,7 +76,7 @@ func (o *keygenOptions) run(ctx context.Context, e *env, args []string) error {
 	if o.out == "" {
 		return usagef("missing --out PREFIX")
 	}
-	if err := checkDCCTypes(o.types.values); err != nil {
+	if err := checkDCCTypes(o.types.Values); err != nil {
 		return err
 	}
 	files := []string{o.out + ".key", o.out + ".pub"}
@@ -109,7 +110,7 @@ func (o *keygenOptions) run(ctx context.Context, e *env, args []string) error {
 	var certDER []byte
 	from := o.at.or(now())
 	if o.cert {
-		certDER, err = dccCertificate(alg, priv, o.subject, o.country, from, o.types.values)
+		certDER, err = dccCertificate(alg, priv, o.subject, o.country, from, o.types.Values)
 		if err != nil {
 			return err
 		}

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/fuscan/fuscan/cmd/internal/cli"
 	"github.com/fuscan/fuscan/terminal"
 )
 
@@ -54,7 +55,7 @@ code text; 1 for other failures.`,
 }
 
 type verifyOptions struct {
-	keys            listFlag
+	keys            cli.List
 	revoked, policy string
 	at              timeFlag
 	json, replay    bool
@@ -110,11 +111,11 @@ func (o *verifyOptions) run(ctx context.Context, e *env, args []string) error {
 
 // trust builds the trust snapshot from the files the flags name.
 func (o *verifyOptions) trust() (*terminal.Trust, error) {
-	if len(o.keys.values) == 0 {
+	if len(o.keys.Values) == 0 {
 		return nil, usagef("missing --keys FILE (a public key from keygen or a DCC signing certificate)")
 	}
 	t := &terminal.Trust{}
-	for _, path := range o.keys.values {
+	for _, path := range o.keys.Values {
 		data, err := readInput("keys", path)
 		if err != nil {
 			return nil, err

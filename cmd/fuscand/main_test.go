@@ -154,7 +154,7 @@ func TestServe(t *testing.T) {
 		if time.Now().After(deadline) {
 			t.Fatalf("no serving line:\n%s", stderr.String())
 		}
-		if _, rest, ok := strings.Cut(stderr.String(), `msg="serving /healthz and /metrics" addr=`); ok {
+		if _, rest, ok := strings.Cut(stderr.String(), `msg="serving /healthz, /metrics and /backup" addr=`); ok {
 			addr, _, _ = strings.Cut(rest, "\n")
 		}
 	}

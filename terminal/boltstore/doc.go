@@ -18,7 +18,8 @@
 // every page: on a file near MaxBytes this takes a while.
 //
 // Past MaxBytes, Append still writes: data is never dropped. The alarm is a
-// slog.Error on every Append that ends over the cap, and Stats().OverCap.
+// log line at error level (Options.Logger) on every Append that ends over
+// the cap, and Stats().OverCap.
 //
 // The chain proves that records were not changed, removed or reordered
 // after they were written; it does not stop someone with the file from

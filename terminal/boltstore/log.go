@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/binary"
 	"fmt"
-	"log/slog"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -125,7 +124,7 @@ func (s *Store) write(batch []*appendReq) error {
 	s.overCap = size > s.opts.MaxBytes
 	s.stateMu.Unlock()
 	if size > s.opts.MaxBytes {
-		slog.Error("scan log over its size cap: records are still written, purge or sync them now",
+		s.opts.Logger.Error("scan log over its size cap: records are still written, purge or sync them now",
 			"path", s.path, "bytes", size, "max_bytes", s.opts.MaxBytes)
 	}
 	return nil

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"sync"
 	"time"
@@ -76,6 +77,8 @@ type Options struct {
 	// NoSync skips fsync: for tests and benchmarks of everything else
 	// only, as it gives up durability. Zero: every commit is fsync'd.
 	NoSync bool
+	// Logger receives the size alarm. Nil: slog.Default().
+	Logger *slog.Logger
 }
 
 // Store is an open store. Its methods are safe for concurrent use.
@@ -140,6 +143,9 @@ func Open(path string, opts *Options) (*Store, error) {
 	}
 	if s.opts.MaxBytes == 0 {
 		s.opts.MaxBytes = DefaultMaxBytes
+	}
+	if s.opts.Logger == nil {
+		s.opts.Logger = slog.Default()
 	}
 	if info, err := os.Stat(path); err == nil && info.Size() > 0 {
 		if err := s.check(); err != nil {

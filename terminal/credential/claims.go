@@ -2,6 +2,7 @@ package credential
 
 import (
 	"fmt"
+	"slices"
 	"time"
 	"unicode/utf8"
 
@@ -22,22 +23,20 @@ const (
 	KindDCC     Kind = 4 // EU Digital COVID Certificate
 )
 
-var kindNames = map[Kind]string{KindLive: "live", KindCard: "card", KindDynamic: "dynamic", KindDCC: "dcc"}
+var kindNames = [...]string{KindLive: "live", KindCard: "card", KindDynamic: "dynamic", KindDCC: "dcc"}
 
 // String returns the kind's command-line name: live, card, dynamic or dcc.
 func (k Kind) String() string {
-	if s, ok := kindNames[k]; ok {
-		return s
+	if int(k) < len(kindNames) && kindNames[k] != "" {
+		return kindNames[k]
 	}
 	return fmt.Sprintf("kind(%d)", uint8(k))
 }
 
 // ParseKind returns the kind named s (as String writes it).
 func ParseKind(s string) (Kind, error) {
-	for k, name := range kindNames {
-		if name == s {
-			return k, nil
-		}
+	if i := slices.Index(kindNames[:], s); i > 0 {
+		return Kind(i), nil
 	}
 	return 0, fmt.Errorf("credential: unknown kind %q (want live, card, dynamic or dcc)", s)
 }
@@ -53,27 +52,20 @@ const (
 	ColorRed    Color = 3
 )
 
+var colorNames = [...]string{ColorNone: "", ColorGreen: "green", ColorYellow: "yellow", ColorRed: "red"}
+
 // String returns "green", "yellow", "red" or "" for ColorNone.
 func (c Color) String() string {
-	switch c {
-	case ColorGreen:
-		return "green"
-	case ColorYellow:
-		return "yellow"
-	case ColorRed:
-		return "red"
-	case ColorNone:
-		return ""
+	if int(c) < len(colorNames) {
+		return colorNames[c]
 	}
 	return fmt.Sprintf("color(%d)", uint8(c))
 }
 
-// ParseColor returns the colour named s.
+// ParseColor returns the colour named s (as String writes it).
 func ParseColor(s string) (Color, error) {
-	for _, c := range []Color{ColorGreen, ColorYellow, ColorRed} {
-		if c.String() == s {
-			return c, nil
-		}
+	if i := slices.Index(colorNames[:], s); i > 0 {
+		return Color(i), nil
 	}
 	return 0, fmt.Errorf("credential: unknown colour %q (want green, yellow or red)", s)
 }
@@ -88,15 +80,22 @@ const (
 	NATPositive NATResult = 2
 )
 
-// String returns "negative", "positive" or "".
+var natNames = [...]string{NATNone: "", NATNegative: "negative", NATPositive: "positive"}
+
+// String returns "negative", "positive" or "" for NATNone.
 func (r NATResult) String() string {
-	switch r {
-	case NATNegative:
-		return "negative"
-	case NATPositive:
-		return "positive"
+	if int(r) < len(natNames) {
+		return natNames[r]
 	}
-	return ""
+	return fmt.Sprintf("nat(%d)", uint8(r))
+}
+
+// ParseNATResult returns the test result named s (as String writes it).
+func ParseNATResult(s string) (NATResult, error) {
+	if i := slices.Index(natNames[:], s); i > 0 {
+		return NATResult(i), nil
+	}
+	return 0, fmt.Errorf("credential: unknown test result %q (want negative or positive)", s)
 }
 
 // Health is the holder data a credential carries. Names arrive masked by

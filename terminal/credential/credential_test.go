@@ -6,11 +6,12 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/fuscan/fuscan/internal/testkeys"
 	"github.com/fuscan/fuscan/terminal/base45"
 	"github.com/fuscan/fuscan/terminal/cose"
 )
@@ -21,48 +22,6 @@ var t0 = time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)
 // cst is China Standard Time: issued times in another zone must come back
 // in UTC.
 var cst = time.FixedZone("CST", 8*60*60)
-
-var (
-	signersMu sync.Mutex
-	signers   = map[cose.Algorithm]*cose.Signer{}
-)
-
-// issuer returns a per-test-binary signing key for alg: RSA keys take
-// seconds to make.
-func issuer(t testing.TB, alg cose.Algorithm) *cose.Signer {
-	t.Helper()
-	signersMu.Lock()
-	defer signersMu.Unlock()
-	if s, ok := signers[alg]; ok {
-		return s
-	}
-	s := newSigner(t, alg)
-	signers[alg] = s
-	return s
-}
-
-// newSigner returns a fresh key, for holders.
-func newSigner(t testing.TB, alg cose.Algorithm) *cose.Signer {
-	t.Helper()
-	priv, err := cose.GenerateKey(rand.Reader, alg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := cose.NewSigner(priv)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return s
-}
-
-func newKey(t testing.TB, s *cose.Signer) *cose.Key {
-	t.Helper()
-	k, err := cose.NewKey(s.Public())
-	if err != nil {
-		t.Fatal(err)
-	}
-	return k
-}
 
 // testClaims returns claims of kind with every field set, times given below
 // second precision and outside UTC.
@@ -139,10 +98,10 @@ func TestIssueParseRoundTrip(t *testing.T) {
 	for _, kind := range ourKinds {
 		for _, alg := range ourAlgs {
 			t.Run(kind.String()+"/"+alg.String(), func(t *testing.T) {
-				s := issuer(t, alg)
+				s := testkeys.Issuer(t, alg)
 				var holder *cose.Signer
 				if kind == KindDynamic {
-					holder = newSigner(t, alg)
+					holder = testkeys.New(t, alg)
 				}
 				c := testClaims(kind)
 				text := issue(t, s, c, holder)
@@ -168,7 +127,7 @@ func TestIssueParseRoundTrip(t *testing.T) {
 				if u.Sign1.Alg != alg || !bytes.Equal(u.Sign1.KID, kid) {
 					t.Errorf("got alg %v kid %x, want %v %x", u.Sign1.Alg, u.Sign1.KID, alg, kid)
 				}
-				if err := u.Sign1.Verify(newKey(t, s)); err != nil {
+				if err := u.Sign1.Verify(testkeys.Verifier(t, s)); err != nil {
 					t.Errorf("Verify: got %v, want nil", err)
 				}
 				if kind != KindDynamic {
@@ -194,8 +153,8 @@ func TestIssueParseRoundTrip(t *testing.T) {
 // TestPresentBindsStepAndHolder checks that the holder signature covers the
 // step and that only the bound holder key can present.
 func TestPresentBindsStepAndHolder(t *testing.T) {
-	s := issuer(t, cose.EdDSA)
-	holder := newSigner(t, cose.EdDSA)
+	s := testkeys.Issuer(t, cose.EdDSA)
+	holder := testkeys.New(t, cose.EdDSA)
 	c := testClaims(KindDynamic)
 	spki, err := spkiOf(holder.Public())
 	if err != nil {
@@ -225,7 +184,7 @@ func TestPresentBindsStepAndHolder(t *testing.T) {
 		t.Errorf("VerifyHolder of a moved step: got %v, want ErrSignature", err)
 	}
 
-	thief := newSigner(t, cose.EdDSA)
+	thief := testkeys.New(t, cose.EdDSA)
 	text, err = Present(rand.Reader, thief, signed, step)
 	if err != nil {
 		t.Fatal(err)
@@ -255,8 +214,8 @@ func TestDCCRoundTrip(t *testing.T) {
 
 	kid := cose.KeyIDOf([]byte("a DER signing certificate"))
 	for _, alg := range []cose.Algorithm{cose.ES256, cose.PS256} {
-		s := issuer(t, alg)
-		key := newKey(t, s)
+		s := testkeys.Issuer(t, alg)
+		key := testkeys.Verifier(t, s)
 		for name, d := range entries {
 			for _, opts := range []*cose.SignOptions{{}, {KIDUnprotected: true}} {
 				t.Run(fmt.Sprintf("%v/%s/kid unprotected %v", alg, name, opts.KIDUnprotected), func(t *testing.T) {
@@ -359,9 +318,9 @@ func TestParseErrors(t *testing.T) {
 	for _, kind := range ourKinds {
 		var holder *cose.Signer
 		if kind == KindDynamic {
-			holder = newSigner(t, cose.EdDSA)
+			holder = testkeys.New(t, cose.EdDSA)
 		}
-		texts[kind] = issue(t, issuer(t, cose.EdDSA), testClaims(kind), holder)
+		texts[kind] = issue(t, testkeys.Issuer(t, cose.EdDSA), testClaims(kind), holder)
 	}
 	live, card, dynamic := texts[KindLive], texts[KindCard], texts[KindDynamic]
 	tests := []struct {
@@ -408,7 +367,7 @@ func TestParseErrors(t *testing.T) {
 }
 
 func TestIssueRefusesBadClaims(t *testing.T) {
-	s := issuer(t, cose.EdDSA)
+	s := testkeys.Issuer(t, cose.EdDSA)
 	tests := []struct {
 		name   string
 		kind   Kind
@@ -465,7 +424,7 @@ func TestIssueRefusesBadClaims(t *testing.T) {
 		tt.change(c)
 		var holder *cose.Signer
 		if tt.holder {
-			holder = issuer(t, cose.EdDSA)
+			holder = testkeys.Issuer(t, cose.EdDSA)
 		}
 		text, err := Issue(s, c, holder, t0)
 		if tt.ok {
@@ -484,24 +443,37 @@ func TestIssueRefusesBadClaims(t *testing.T) {
 	}
 }
 
-// TestKindAndColorNames checks that the names round-trip as the command
-// line uses them.
-func TestKindAndColorNames(t *testing.T) {
-	for _, kind := range []Kind{KindLive, KindCard, KindDynamic, KindDCC} {
-		if got, err := ParseKind(kind.String()); err != nil || got != kind {
-			t.Errorf("ParseKind(%q): got %v, %v, want %v", kind.String(), got, err, kind)
+// TestEnumNames: every named value of each enum round-trips through its
+// String and Parse functions as the command line and files use them, and
+// no other value has a name.
+func TestEnumNames(t *testing.T) {
+	roundTrip(t, "Kind", []Kind{KindLive, KindCard, KindDynamic, KindDCC}, ParseKind)
+	roundTrip(t, "Color", []Color{ColorGreen, ColorYellow, ColorRed}, ParseColor)
+	roundTrip(t, "NATResult", []NATResult{NATNegative, NATPositive}, ParseNATResult)
+	if ColorNone.String() != "" || NATNone.String() != "" {
+		t.Errorf("ColorNone, NATNone: got %q, %q, want empty names", ColorNone, NATNone)
+	}
+}
+
+// roundTrip checks an enum of uint8 values: named holds its named values.
+func roundTrip[E ~uint8](t *testing.T, name string, named []E, parse func(string) (E, error)) {
+	t.Helper()
+	for i := range 256 {
+		v := E(i)
+		s := fmt.Sprint(v)
+		got, err := parse(s)
+		if slices.Contains(named, v) {
+			if err != nil || got != v {
+				t.Errorf("%s: Parse(%q) = %v, %v, want %v", name, s, got, err, v)
+			}
+			continue
+		}
+		if err == nil {
+			t.Errorf("%s(%d): Parse(%q) = %v, want an error", name, i, s, got)
 		}
 	}
-	if _, err := ParseKind("passport"); err == nil {
-		t.Errorf("ParseKind(passport): got nil error, want one")
-	}
-	for _, c := range []Color{ColorGreen, ColorYellow, ColorRed} {
-		if got, err := ParseColor(c.String()); err != nil || got != c {
-			t.Errorf("ParseColor(%q): got %v, %v, want %v", c.String(), got, err, c)
-		}
-	}
-	if _, err := ParseColor(""); err == nil {
-		t.Errorf("ParseColor(\"\"): got nil error, want one")
+	if _, err := parse("passport"); err == nil {
+		t.Errorf("%s: Parse(passport): got nil error, want one", name)
 	}
 }
 
@@ -509,9 +481,9 @@ func BenchmarkParse(b *testing.B) {
 	for _, kind := range ourKinds {
 		var holder *cose.Signer
 		if kind == KindDynamic {
-			holder = newSigner(b, cose.EdDSA)
+			holder = testkeys.New(b, cose.EdDSA)
 		}
-		text := issue(b, issuer(b, cose.EdDSA), testClaims(kind), holder)
+		text := issue(b, testkeys.Issuer(b, cose.EdDSA), testClaims(kind), holder)
 		b.Run(kind.String(), func(b *testing.B) {
 			b.SetBytes(int64(len(text)))
 			b.ReportAllocs()

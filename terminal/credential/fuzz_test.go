@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/fuscan/fuscan/internal/testkeys"
 	"github.com/fuscan/fuscan/terminal/base45"
 	"github.com/fuscan/fuscan/terminal/cose"
 )
@@ -23,9 +24,9 @@ func validTexts(t testing.TB) []string {
 		for _, kind := range ourKinds {
 			var holder *cose.Signer
 			if kind == KindDynamic {
-				holder = newSigner(t, alg)
+				holder = testkeys.New(t, alg)
 			}
-			texts = append(texts, issue(t, issuer(t, alg), testClaims(kind), holder))
+			texts = append(texts, issue(t, testkeys.Issuer(t, alg), testClaims(kind), holder))
 		}
 	}
 	for _, msg := range dccMessages(t) {
@@ -42,7 +43,7 @@ func dccMessages(t testing.TB) [][]byte {
 	for i, typ := range []string{"v", "t", "r"} {
 		d := &DCC{Type: typ, FamilyName: "Musterfrau", GivenName: "Erika", BirthDate: "1964-08-12",
 			ID: "URN:UVCI:01:AT:1#B", Country: "AT", Doses: 2, TotalDoses: 2, TestResult: NATPositive, TestAt: t0.Add(-5 * time.Hour)}
-		msg, err := SignDCC(rand.Reader, issuer(t, cose.ES256), kid, "AT", t0.Add(-24*time.Hour), t0.AddDate(0, 6, 0), d, &cose.SignOptions{KIDUnprotected: i == 1})
+		msg, err := SignDCC(rand.Reader, testkeys.Issuer(t, cose.ES256), kid, "AT", t0.Add(-24*time.Hour), t0.AddDate(0, 6, 0), d, &cose.SignOptions{KIDUnprotected: i == 1})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -84,7 +85,7 @@ func FuzzParse(f *testing.F) {
 	f.Add(PrefixLive)
 	f.Add(PrefixDCC)
 	f.Add(PrefixCard + base45.Encode(zlibOf(f, MaxInflated+1, zlib.BestCompression, nil)))
-	key := newKey(f, issuer(f, cose.EdDSA))
+	key := testkeys.Verifier(f, testkeys.Issuer(f, cose.EdDSA))
 	f.Fuzz(func(t *testing.T, text string) {
 		u, err := Parse(text)
 		if err != nil {
@@ -207,14 +208,14 @@ func FuzzClaims(f *testing.F) {
 // FuzzDynamic checks the dynamic-code array reader.
 func FuzzDynamic(f *testing.F) {
 	for _, alg := range ourAlgs {
-		holder := newSigner(f, alg)
-		text, err := Issue(issuer(f, cose.EdDSA), testClaims(KindDynamic), holder, t0)
+		holder := testkeys.New(f, alg)
+		text, err := Issue(testkeys.Issuer(f, cose.EdDSA), testClaims(KindDynamic), holder, t0)
 		if err != nil {
 			f.Fatal(err)
 		}
 		f.Add(payloadOf(f, text))
 	}
-	for _, h := range hostileDynamic(f, dynamicCredential(f, newSigner(f, cose.EdDSA))) {
+	for _, h := range hostileDynamic(f, dynamicCredential(f, testkeys.New(f, cose.EdDSA))) {
 		f.Add(h.data)
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {

@@ -17,6 +17,7 @@ import (
 
 	"github.com/fxamacker/cbor/v2"
 
+	"github.com/fuscan/fuscan/internal/testkeys"
 	"github.com/fuscan/fuscan/terminal/base45"
 	"github.com/fuscan/fuscan/terminal/cose"
 )
@@ -226,7 +227,7 @@ func TestBombInText(t *testing.T) {
 // cardMessage returns the COSE message of a valid signed card.
 func cardMessage(t testing.TB) []byte {
 	t.Helper()
-	msg, err := Sign(rand.Reader, issuer(t, cose.EdDSA), testClaims(KindCard))
+	msg, err := Sign(rand.Reader, testkeys.Issuer(t, cose.EdDSA), testClaims(KindCard))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -357,7 +358,7 @@ func signedMessage(t testing.TB, kind Kind, payload []byte) []byte {
 	if kind == KindDCC {
 		alg = cose.ES256
 	}
-	s := issuer(t, alg)
+	s := testkeys.Issuer(t, alg)
 	kid, err := cose.KeyID(s.Public())
 	if err != nil {
 		t.Fatal(err)
@@ -468,7 +469,7 @@ func signWithProtected(t testing.TB, s *cose.Signer, protected map[int64]any, pa
 }
 
 func TestUnknownCriticalHeader(t *testing.T) {
-	s := issuer(t, cose.EdDSA)
+	s := testkeys.Issuer(t, cose.EdDSA)
 	kid, err := cose.KeyID(s.Public())
 	if err != nil {
 		t.Fatal(err)
@@ -480,7 +481,7 @@ func TestUnknownCriticalHeader(t *testing.T) {
 	// A known critical header keeps the card valid: the builder is right.
 	known := signWithProtected(t, s, map[int64]any{1: int64(cose.EdDSA), 2: []int64{4}, 4: kid}, payload)
 	u := mustParse(t, Encode(KindCard, known))
-	if err := u.Sign1.Verify(newKey(t, s)); err != nil {
+	if err := u.Sign1.Verify(testkeys.Verifier(t, s)); err != nil {
 		t.Fatalf("Verify of the card with a known crit: got %v, want nil", err)
 	}
 
@@ -550,7 +551,7 @@ func dynamicCredential(t testing.TB, holder *cose.Signer) []byte {
 		t.Fatal(err)
 	}
 	c.HolderKey = spki
-	cred, err := Sign(rand.Reader, issuer(t, cose.EdDSA), c)
+	cred, err := Sign(rand.Reader, testkeys.Issuer(t, cose.EdDSA), c)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -558,7 +559,7 @@ func dynamicCredential(t testing.TB, holder *cose.Signer) []byte {
 }
 
 func TestHostileDynamic(t *testing.T) {
-	cred := dynamicCredential(t, newSigner(t, cose.EdDSA))
+	cred := dynamicCredential(t, testkeys.New(t, cose.EdDSA))
 	valid := cborArray(t, cred, StepAt(t0), make([]byte, 64))
 	if u := mustParse(t, Encode(KindDynamic, valid)); u.Step != StepAt(t0) {
 		t.Fatalf("got step %d, want %d", u.Step, StepAt(t0))

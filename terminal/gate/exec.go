@@ -21,7 +21,7 @@ type Exec struct {
 	Options
 }
 
-// Show implements Gate.
+// Show implements terminal.Output.
 func (g *Exec) Show(ctx context.Context, d *terminal.Decision, r *terminal.Record) error {
 	ctx, cancel := context.WithTimeout(ctx, g.timeout())
 	defer cancel()

@@ -1,5 +1,5 @@
 // Package gate opens a gate, turnstile or door for the decisions that let a
-// person through. A Gate is a terminal.Output; Parse builds one from a spec
+// person through. Each gate is a terminal.Output; Parse builds one from a spec
 // such as "exec:/usr/local/bin/open-door?pulse=800ms" or
 // "http:http://192.168.1.50/relay/0?fail=open".
 //
@@ -27,11 +27,6 @@ import (
 
 	"github.com/fuscan/fuscan/terminal"
 )
-
-// Gate acts on committed decisions; it implements terminal.Output.
-type Gate interface {
-	Show(ctx context.Context, d *terminal.Decision, r *terminal.Record) error
-}
 
 // Defaults for Options fields left zero.
 const (
@@ -79,7 +74,7 @@ func (o Options) timeout() time.Duration {
 // None is the gate of a terminal without one: it does nothing.
 type None struct{}
 
-// Show implements Gate.
+// Show implements terminal.Output.
 func (None) Show(context.Context, *terminal.Decision, *terminal.Record) error { return nil }
 
 // ErrSpec is wrapped by every error Parse returns.
@@ -96,7 +91,7 @@ var ErrSpec = errors.New("gate: bad spec")
 // (http also takes method=GET|POST). The options are the part after the
 // last "?" when all its keys are options; a URL with its own query puts
 // them after a second "?": "http:http://relay/open?ch=1?pulse=1s".
-func Parse(spec string) (Gate, error) {
+func Parse(spec string) (terminal.Output, error) {
 	kind, target, _ := strings.Cut(spec, ":")
 	target, query := splitOptions(target)
 	opts, extra, err := parseOptions(query)
@@ -110,7 +105,7 @@ func Parse(spec string) (Gate, error) {
 	return g, nil
 }
 
-func build(kind, target string, opts Options, extra url.Values) (Gate, error) {
+func build(kind, target string, opts Options, extra url.Values) (terminal.Output, error) {
 	method := extra.Get("method")
 	if method != "" && kind != "http" {
 		return nil, errors.New("method applies to http gates only")

@@ -26,7 +26,7 @@ var (
 func TestParse(t *testing.T) {
 	tests := []struct {
 		spec string
-		want Gate
+		want terminal.Output
 	}{
 		{"none", None{}},
 		{"exec:open-door", &Exec{Command: "open-door"}},
@@ -52,7 +52,7 @@ func TestParse(t *testing.T) {
 	}
 }
 
-func describe(g Gate) string { return fmt.Sprintf("%T%+v", g, g) }
+func describe(g terminal.Output) string { return fmt.Sprintf("%T%+v", g, g) }
 
 func TestParseErrors(t *testing.T) {
 	tests := []struct{ spec, want string }{

@@ -46,7 +46,7 @@ func newGPIO(target string, opts Options) (*GPIO, error) {
 	return &GPIO{Chip: chip, Line: uint32(n), Options: opts}, nil
 }
 
-// Show implements Gate.
+// Show implements terminal.Output.
 func (g *GPIO) Show(_ context.Context, d *terminal.Decision, _ *terminal.Record) error {
 	if !g.Opens(d) {
 		return nil

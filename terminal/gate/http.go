@@ -40,7 +40,7 @@ func newHTTP(target, method string, opts Options) (*HTTP, error) {
 	return &HTTP{URL: target, Method: method, Options: opts}, nil
 }
 
-// Show implements Gate.
+// Show implements terminal.Output.
 func (g *HTTP) Show(ctx context.Context, d *terminal.Decision, r *terminal.Record) error {
 	if !g.Opens(d) {
 		return nil

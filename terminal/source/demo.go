@@ -70,7 +70,7 @@ func openDemo(u *url.URL, q url.Values, o Options) (Source, error) {
 // Run sends demo frames as *image.Gray until ctx is done. At a set fps the
 // scene moves in real time (frames of its 30 a second timeline are skipped
 // or repeated); at fps=max every frame of the timeline is sent in turn.
-func (s *demoSource) Run(ctx context.Context, frames chan<- terminal.Frame, _ chan<- Text) error {
+func (s *demoSource) Run(ctx context.Context, frames chan<- terminal.Frame, _ chan<- terminal.Scan) error {
 	seq := scene.SequenceOf(s.seed, s.size, s.text)
 	p := newPacer(s.every)
 	defer p.stop()

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/fuscan/fuscan/decoder"
+	"github.com/fuscan/fuscan/internal/race"
 	"github.com/fuscan/fuscan/terminal"
 	"github.com/fuscan/fuscan/terminal/sample"
 	"github.com/fuscan/fuscan/terminal/source"
@@ -18,7 +19,7 @@ import (
 // show a pass, a warn, a deny and a refer within the first four visitors
 // (the demo takes the verdicts in turn).
 func TestDemoVerdicts(t *testing.T) {
-	if raceEnabled {
+	if race.Enabled {
 		t.Skip("renders and decodes hundreds of frames: minutes under the race detector; the source's concurrency is covered by the other tests")
 	}
 	at := time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)

@@ -54,7 +54,7 @@ func openDir(u *url.URL, q url.Values, o Options) (Source, error) {
 // Run sends the directory's images and PDF pages in name order, once or,
 // with loop=1, until ctx is done. A directory that cannot be read, or
 // holds no image or page, is an error.
-func (s *dirSource) Run(ctx context.Context, frames chan<- terminal.Frame, _ chan<- Text) error {
+func (s *dirSource) Run(ctx context.Context, frames chan<- terminal.Frame, _ chan<- terminal.Scan) error {
 	p := newPacer(s.every)
 	defer p.stop()
 	var seq uint64

@@ -1,7 +1,7 @@
 // Package source provides the frames and scanned code texts a terminal
 // decides, from a source selected by URL. Open parses the URL; the
 // returned Source's Run produces terminal.Frame values (cameras, image
-// replays, the demo scene) or Text values (hardware scan engines and
+// replays, the demo scene) or terminal.Scan values (hardware scan engines and
 // keyboard-wedge scanners) until it ends, fails or is cancelled.
 //
 // Supported URLs:

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/fuscan/fuscan/terminal"
 	"github.com/fuscan/fuscan/terminal/source"
 )
 
@@ -16,7 +17,7 @@ func ExampleOpen() {
 		fmt.Println(err)
 		return
 	}
-	texts := make(chan source.Text, 1)
+	texts := make(chan terminal.Scan, 1)
 	if err := s.Run(context.Background(), nil, texts); err != nil {
 		fmt.Println(err)
 		return

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"image"
 	"image/jpeg"
-	"io"
 	"log/slog"
 	"testing"
 
@@ -41,7 +40,7 @@ func FuzzMJPEG(f *testing.F) {
 		if boundary == "" {
 			return // boundaryParam refuses it before parts
 		}
-		s := &mjpegSource{shown: "fuzz", opts: resolve(&Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})}
+		s := &mjpegSource{shown: "fuzz", opts: resolve(&Options{Logger: slog.New(slog.DiscardHandler)})}
 		frames := make(chan terminal.Frame)
 		done := make(chan error, 1)
 		go func() {

@@ -64,7 +64,7 @@ func openScanner(u *url.URL, q url.Values, o Options) (Source, error) {
 
 // Run sends one Text for each non-empty line until EOF (it returns nil),
 // ctx is done or reading fails.
-func (s *lineSource) Run(ctx context.Context, _ chan<- terminal.Frame, texts chan<- Text) error {
+func (s *lineSource) Run(ctx context.Context, _ chan<- terminal.Frame, texts chan<- terminal.Scan) error {
 	rc, err := s.open()
 	if err != nil {
 		return fmt.Errorf("source: %w", err)
@@ -95,7 +95,7 @@ func (s *lineSource) Run(ctx context.Context, _ chan<- terminal.Frame, texts cha
 			}
 			return nil
 		case line := <-lines:
-			if err := send(ctx, texts, Text{Text: line, At: s.opts.Now()}); err != nil {
+			if err := send(ctx, texts, terminal.Scan{Text: line, At: s.opts.Now()}); err != nil {
 				return err
 			}
 		}

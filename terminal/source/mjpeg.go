@@ -63,7 +63,7 @@ var errStalled = errors.New("stalled")
 // Run sends a frame for each JPEG part of the camera's stream until ctx
 // is done or the stream fails or ends. Parts that do not decode are
 // skipped with a log line (one for every skipEvery).
-func (s *mjpegSource) Run(ctx context.Context, frames chan<- terminal.Frame, _ chan<- Text) error {
+func (s *mjpegSource) Run(ctx context.Context, frames chan<- terminal.Frame, _ chan<- terminal.Scan) error {
 	parent := ctx
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)

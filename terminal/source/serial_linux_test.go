@@ -10,6 +10,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/fuscan/fuscan/terminal"
 	"github.com/fuscan/fuscan/terminal/source"
 )
 
@@ -45,7 +46,7 @@ func TestScannerPTY(t *testing.T) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	texts := make(chan source.Text)
+	texts := make(chan terminal.Scan)
 	done := make(chan error, 1)
 	go func() { done <- s.Run(ctx, nil, texts) }()
 

@@ -16,20 +16,13 @@ import (
 
 // Source produces frames or code texts for a terminal.
 type Source interface {
-	// Run sends frames (image sources) or texts (line sources) until the
+	// Run sends frames (image sources) or texts (line sources, stamped with Options.Now when the line was complete) until the
 	// source is exhausted (it returns nil), ctx is done (it returns
 	// ctx.Err()) or the source fails (it returns an error saying why, and
 	// the caller may retry later with backoff). Run never closes the
 	// channels; a source sends only on the one it serves, so the other
 	// may be nil.
-	Run(ctx context.Context, frames chan<- terminal.Frame, texts chan<- Text) error
-}
-
-// Text is one code text read by a scanner, stamped with Options.Now when its
-// line was complete.
-type Text struct {
-	Text string
-	At   time.Time
+	Run(ctx context.Context, frames chan<- terminal.Frame, texts chan<- terminal.Scan) error
 }
 
 // Options configures the sources Open returns. A nil *Options is valid and

@@ -362,17 +362,17 @@ func TestStdin(t *testing.T) {
 
 // readStdin runs a stdin: source over in until it ends and returns the
 // texts it sent and what it logged.
-func readStdin(t *testing.T, in string) ([]source.Text, string) {
+func readStdin(t *testing.T, in string) ([]terminal.Scan, string) {
 	t.Helper()
 	var log bytes.Buffer
 	s, err := source.Open("stdin:", options(&log, strings.NewReader(in)))
 	if err != nil {
 		t.Fatal(err)
 	}
-	texts := make(chan source.Text)
+	texts := make(chan terminal.Scan)
 	done := make(chan error, 1)
 	go func() { done <- s.Run(context.Background(), nil, texts) }()
-	var got []source.Text
+	var got []terminal.Scan
 	for {
 		select {
 		case tx := <-texts:
@@ -404,7 +404,7 @@ func TestStdinCancel(t *testing.T) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- s.Run(ctx, nil, make(chan source.Text)) }()
+	go func() { done <- s.Run(ctx, nil, make(chan terminal.Scan)) }()
 	cancel()
 	if err := <-done; !errors.Is(err, context.Canceled) {
 		t.Errorf("Run: got %v, want context.Canceled", err)
@@ -421,7 +421,7 @@ func TestScanner(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	texts := make(chan source.Text, 10)
+	texts := make(chan terminal.Scan, 10)
 	if err := s.Run(context.Background(), nil, texts); err != nil {
 		t.Fatalf("Run: got %v, want nil at EOF", err)
 	}
@@ -440,7 +440,7 @@ func TestScanner(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := s.Run(context.Background(), nil, make(chan source.Text)); err == nil || !strings.Contains(err.Error(), "setting 115200 baud") {
+		if err := s.Run(context.Background(), nil, make(chan terminal.Scan)); err == nil || !strings.Contains(err.Error(), "setting 115200 baud") {
 			t.Errorf("Run with baud on a file: got %v, want an error setting 115200 baud", err)
 		}
 	}
@@ -449,7 +449,7 @@ func TestScanner(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := missing.Run(context.Background(), nil, make(chan source.Text)); !errors.Is(err, os.ErrNotExist) {
+	if err := missing.Run(context.Background(), nil, make(chan terminal.Scan)); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("Run on a missing device: got %v, want os.ErrNotExist", err)
 	}
 }

@@ -34,7 +34,7 @@ func newV4L2(dev string, size image.Point, fps float64, o Options) (Source, erro
 // Run streams frames until ctx is done, or until the device fails, goes
 // away or sends no frame for v4l2Timeout. YUYV frames are sent as
 // *image.YCbCr (4:2:2), MJPEG frames as image/jpeg decodes them.
-func (s *v4l2Source) Run(ctx context.Context, frames chan<- terminal.Frame, _ chan<- Text) error {
+func (s *v4l2Source) Run(ctx context.Context, frames chan<- terminal.Frame, _ chan<- terminal.Scan) error {
 	cam, err := webcam.Open(s.dev)
 	if err != nil {
 		return fmt.Errorf("source: v4l2: %s: %w", s.dev, err)

@@ -14,17 +14,13 @@ import (
 // snapshotKind names the trust snapshot in the store.
 const snapshotKind = "snapshot"
 
-// maxTrustFile bounds a key or policy file.
-const maxTrustFile = 4 << 20
-
 // loadTrust builds the trust the terminal verifies with: the configured
 // snapshot (or the one built in) or the one in the store, then the
-// configured extra keys and policy. A production snapshot is stored when
-// it is newer than the stored one, so the device keeps it without the
-// file; an older one is ignored with a warning, since trust data never
-// rolls back. A demo snapshot is never stored and never replaces a stored
-// production one: once provisioned, a device does not fall back to keys
-// anyone can sign with.
+// configured extra keys and policy. A snapshot that may replace the stored
+// one (terminal.Trust.Replaces: newer, and not a demo) is stored, so the
+// device keeps it without the file; otherwise the stored one is used, and
+// a file that lost is ignored with a warning. A demo snapshot is used only
+// while nothing is provisioned.
 func (e *Engine) loadTrust() error {
 	data, from := firmwareconfig.DefaultTrust(), "built-in snapshot"
 	if e.cfg.Trust != "" {
@@ -42,17 +38,17 @@ func (e *Engine) loadTrust() error {
 	if err != nil {
 		return err
 	}
-	switch {
-	case stored != nil && (trust.Demo || stored.Version > trust.Version):
-		if e.cfg.Trust != "" {
-			e.logger.Warn("trust snapshot file ignored: the stored one is newer, or the file is a demo snapshot",
-				"file", e.cfg.Trust, "file_version", trust.Version, "file_demo", trust.Demo, "stored_version", stored.Version)
-		}
-		trust, from = stored, "store"
-	case !trust.Demo && (stored == nil || trust.Version > stored.Version):
+	switch err := trust.Replaces(stored); {
+	case err == nil:
 		if err := e.store.PutTrust(snapshotKind, trust.Version, data); err != nil {
 			return err
 		}
+	case stored != nil:
+		if e.cfg.Trust != "" && stored.Version != trust.Version {
+			e.logger.Warn("trust snapshot file ignored: "+err.Error(),
+				"file", e.cfg.Trust, "file_version", trust.Version, "file_demo", trust.Demo, "stored_version", stored.Version)
+		}
+		trust, from = stored, "store"
 	}
 	for _, path := range e.cfg.Keys {
 		data, err := readFile(path)
@@ -107,18 +103,20 @@ func (e *Engine) storedTrust() (*terminal.Trust, error) {
 	return t, nil
 }
 
+// readFile reads a snapshot, key or policy file: none is larger than a
+// snapshot may be.
 func readFile(path string) ([]byte, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, maxTrustFile+1))
+	data, err := io.ReadAll(io.LimitReader(f, terminal.MaxSnapshotSize+1))
 	if err != nil {
 		return nil, err
 	}
-	if len(data) > maxTrustFile {
-		return nil, fmt.Errorf("%s: over %d bytes", path, maxTrustFile)
+	if len(data) > terminal.MaxSnapshotSize {
+		return nil, fmt.Errorf("%s: over %d bytes", path, terminal.MaxSnapshotSize)
 	}
 	return data, nil
 }

@@ -145,7 +145,7 @@ func Open(opts Options) (*Engine, error) {
 		return nil, fmt.Errorf("engine: data directory: %w", err)
 	}
 	e.store, err = boltstore.Open(filepath.Join(cfg.Data, StoreFile), &boltstore.Options{
-		Device: cfg.Device, Now: e.now, MaxBytes: int64(cfg.MaxStoreMB) << 20, NoSync: opts.NoSync,
+		Device: cfg.Device, Now: e.now, MaxBytes: int64(cfg.MaxStoreMB) << 20, NoSync: opts.NoSync, Logger: e.logger,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("engine: %w", err)
@@ -198,7 +198,7 @@ func (e *Engine) Run(ctx context.Context) error {
 	frames := make(chan terminal.Frame)
 	// Texts queue while a commit runs, to share the next one: a scanner
 	// fed a list (a batch check) is not held to one fsync a code.
-	texts := make(chan source.Text, maxBatch)
+	texts := make(chan terminal.Scan, maxBatch)
 	var wg sync.WaitGroup
 	wg.Add(2)
 	go func() {
@@ -231,7 +231,7 @@ func (e *Engine) Run(ctx context.Context) error {
 const maxBatch = 256
 
 // queued returns first and the texts already waiting after it.
-func queued(first source.Text, texts <-chan source.Text) []terminal.Scan {
+func queued(first terminal.Scan, texts <-chan terminal.Scan) []terminal.Scan {
 	scans := []terminal.Scan{{Text: first.Text, At: first.At}}
 	for len(scans) < maxBatch {
 		select {
@@ -249,7 +249,7 @@ func queued(first source.Text, texts <-chan source.Text) []terminal.Scan {
 
 // runSource runs the source until it is exhausted or ctx is done,
 // opening it again with backoff after each failure.
-func (e *Engine) runSource(ctx context.Context, frames chan<- terminal.Frame, texts chan<- source.Text) {
+func (e *Engine) runSource(ctx context.Context, frames chan<- terminal.Frame, texts chan<- terminal.Scan) {
 	first, most := e.opts.Backoff, e.opts.MaxBackoff
 	if first <= 0 {
 		first, most = DefaultBackoff, DefaultMaxBackoff

@@ -3,7 +3,6 @@ package engine
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
 	"encoding/json"
 	"fmt"
 	"image/jpeg"
@@ -22,6 +21,8 @@ import (
 	"time"
 
 	firmwareconfig "github.com/fuscan/fuscan/firmware-config"
+	"github.com/fuscan/fuscan/internal/race"
+	"github.com/fuscan/fuscan/internal/testkeys"
 	"github.com/fuscan/fuscan/qrcard"
 	"github.com/fuscan/fuscan/terminal"
 	"github.com/fuscan/fuscan/terminal/boltstore"
@@ -64,7 +65,7 @@ func open(t *testing.T, opts Options) *Engine {
 		opts.Now = fixed
 	}
 	if opts.Logger == nil {
-		opts.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+		opts.Logger = slog.New(slog.DiscardHandler)
 	}
 	e, err := Open(opts)
 	if err != nil {
@@ -311,7 +312,7 @@ func TestTrustNoRollback(t *testing.T) {
 	}
 	for i, s := range steps {
 		cfg.Trust = s.trust
-		e, err := Open(Options{Config: cfg, Now: fixed, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+		e, err := Open(Options{Config: cfg, Now: fixed, Logger: slog.New(slog.DiscardHandler)})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -326,14 +327,8 @@ func TestTrustNoRollback(t *testing.T) {
 // replaces its policy.
 func TestKeysAndPolicy(t *testing.T) {
 	dir := t.TempDir()
-	priv, err := cose.GenerateKey(rand.Reader, cose.EdDSA)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pem, err := cose.MarshalPublicKeyPEM(priv.Public())
-	if err != nil {
-		t.Fatal(err)
-	}
+	signer := testkeys.New(t, cose.EdDSA)
+	pem := testkeys.PublicPEM(t, signer)
 	keys := filepath.Join(dir, "extra.pub")
 	policy := filepath.Join(dir, "policy.json")
 	os.WriteFile(keys, pem, 0o600)
@@ -343,10 +338,6 @@ func TestKeysAndPolicy(t *testing.T) {
 	rec := &recorder{}
 	e := open(t, Options{Config: cfg, Outputs: []terminal.Output{rec}})
 
-	signer, err := cose.NewSigner(priv)
-	if err != nil {
-		t.Fatal(err)
-	}
 	c := credential.Claims{Kind: credential.KindCard, Issuer: "440000", IssuedAt: at.Add(-time.Hour), ExpiresAt: at.Add(24 * time.Hour),
 		Serial: "FSC-EXTRA-1", Health: credential.Health{Color: credential.ColorGreen, Name: "陈*", IDTail: "0001"}}
 	card, err := credential.Issue(signer, &c, nil, at)
@@ -409,7 +400,7 @@ func TestOpenErrors(t *testing.T) {
 	for _, tc := range cases {
 		cfg := config(t, "stdin:")
 		tc.edit(&cfg)
-		e, err := Open(Options{Config: cfg, Now: fixed, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+		e, err := Open(Options{Config: cfg, Now: fixed, Logger: slog.New(slog.DiscardHandler)})
 		if err == nil {
 			e.Close()
 		}
@@ -458,7 +449,7 @@ func TestGate(t *testing.T) {
 // TestDemoSource runs the terminal on its demo camera until it has
 // logged a pass, a warn, a deny and a refer.
 func TestDemoSource(t *testing.T) {
-	if raceEnabled {
+	if race.Enabled {
 		t.Skip("renders hundreds of frames: minutes under the race detector")
 	}
 	rec := &recorder{}

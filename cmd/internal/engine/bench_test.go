@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"image"
-	"io"
 	"log/slog"
 	"strings"
 	"sync/atomic"
@@ -23,7 +22,7 @@ func benchEngine(b *testing.B) *Engine {
 	b.Helper()
 	cfg := config(b, "stdin:")
 	cfg.Dedupe = -1
-	e, err := Open(Options{Config: cfg, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	e, err := Open(Options{Config: cfg, Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -75,7 +74,7 @@ func BenchmarkDurableScannerList(b *testing.B) {
 	list := strings.Repeat(card+"\n", b.N)
 	cfg := config(b, "stdin:")
 	cfg.Dedupe = -1
-	e, err := Open(Options{Config: cfg, Stdin: strings.NewReader(list), Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	e, err := Open(Options{Config: cfg, Stdin: strings.NewReader(list), Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		b.Fatal(err)
 	}
