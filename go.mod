@@ -10,7 +10,7 @@ require (
 	github.com/klauspost/compress v1.20.3
 	github.com/makiuchi-d/gozxing v0.1.1
 	github.com/prometheus/client_golang v1.23.2
-	golang.org/x/crypto v0.4.0
+	golang.org/x/crypto v0.42.0
 	golang.org/x/image v0.47.0
 )
 

@@ -88,11 +88,15 @@ type header struct {
 	KID  []byte          `cbor:"4,keyasint,omitempty"` // absent: nil; empty: non-nil
 }
 
-// Decode parses a COSE_Sign1 message, tagged (18, optionally inside CWT tag
-// 61) or not.
-func Decode(data []byte) (*UnverifiedSign1, error) {
-	if len(data) > MaxMessageSize {
-		return nil, fmt.Errorf("%w: %d bytes exceeds %d", ErrMalformed, len(data), MaxMessageSize)
+// Decode parses a COSE_Sign1 message of at most MaxMessageSize bytes,
+// tagged (18, optionally inside CWT tag 61) or not.
+func Decode(data []byte) (*UnverifiedSign1, error) { return DecodeSize(data, MaxMessageSize) }
+
+// DecodeSize is Decode for messages of up to maxSize bytes, such as the
+// signed update bundles a terminal receives over the network.
+func DecodeSize(data []byte, maxSize int) (*UnverifiedSign1, error) {
+	if len(data) > maxSize {
+		return nil, fmt.Errorf("%w: %d bytes exceeds %d", ErrMalformed, len(data), maxSize)
 	}
 	data = bytes.TrimPrefix(data, []byte{0xd8, 0x3d}) // tag 61, CWT
 	data = bytes.TrimPrefix(data, []byte{0xd2})       // tag 18, COSE_Sign1
