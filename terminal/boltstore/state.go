@@ -102,16 +102,7 @@ func purgeReplays(b *bolt.Bucket, now time.Time) error {
 // with data at version, in one transaction: a reader sees the old or the
 // new, never a mix.
 func (s *Store) PutTrust(kind string, version uint64, data []byte) error {
-	if err := s.writable(); err != nil {
-		return err
-	}
-	err := s.db.Update(func(tx *bolt.Tx) error {
-		return tx.Bucket(bucketTrust).Put([]byte(kind), append(u64(version), data...))
-	})
-	if err != nil {
-		return fmt.Errorf("boltstore: put trust %s: %w", kind, err)
-	}
-	return nil
+	return s.PutTrusts(TrustEntry{Kind: kind, Version: version, Data: data})
 }
 
 // Trust returns the trust data of kind and its version, or ErrNotFound.

@@ -1,0 +1,82 @@
+package boltstore
+
+import (
+	"bytes"
+	"encoding/binary"
+	"fmt"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// Pending returns the records after seq, oldest first, as the log holds
+// them (CBOR, the bytes the hash chain covers): at most max records and
+// about maxBytes (always at least one when there is one), and the seq of
+// the last one returned. It is what the uplink sends; a read transaction
+// never blocks appends.
+func (s *Store) Pending(after uint64, max, maxBytes int) (records [][]byte, last uint64, err error) {
+	err = s.db.View(func(tx *bolt.Tx) error {
+		c := tx.Bucket(bucketLog).Cursor()
+		size := 0
+		for k, v := c.Seek(u64(after + 1)); k != nil && len(records) < max; k, v = c.Next() {
+			if len(records) > 0 && size+len(v) > maxBytes {
+				break
+			}
+			records = append(records, bytes.Clone(v))
+			size += len(v)
+			last = binary.BigEndian.Uint64(k)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, 0, fmt.Errorf("boltstore: pending: %w", err)
+	}
+	return records, last, nil
+}
+
+// OldestUnsynced returns the time of the oldest record the hub has not
+// acknowledged, and false when there is none. It reads one record.
+func (s *Store) OldestUnsynced() (time.Time, bool) {
+	var at time.Time
+	var ok bool
+	s.db.View(func(tx *bolt.Tx) error {
+		acked := getU64(tx.Bucket(bucketOutbox), keyAcked)
+		_, v := tx.Bucket(bucketLog).Cursor().Seek(u64(acked + 1))
+		if v == nil {
+			return nil
+		}
+		if r, err := decode(v); err == nil {
+			at, ok = r.Time(), true
+		}
+		return nil
+	})
+	return at, ok
+}
+
+// TrustEntry is one kind of trust data, for PutTrusts.
+type TrustEntry struct {
+	Kind    string
+	Version uint64
+	Data    []byte
+}
+
+// PutTrusts replaces the trust data of several kinds in one transaction:
+// a reader, and the file after a crash, hold all of them or none.
+func (s *Store) PutTrusts(entries ...TrustEntry) error {
+	if err := s.writable(); err != nil {
+		return err
+	}
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketTrust)
+		for _, e := range entries {
+			if err := b.Put([]byte(e.Kind), append(u64(e.Version), e.Data...)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("boltstore: put trust: %w", err)
+	}
+	return nil
+}
