@@ -24,6 +24,7 @@ check: deps
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
 	$(GO) test -count=1 -race ./...
+	CGO_ENABLED=0 $(GO) test ./decoder/pdf/
 
 ## bench: benchmark figures (verification overhead, batch rate, QR rendering)
 bench: deps

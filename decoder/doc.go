@@ -1,6 +1,8 @@
 // Package decoder finds QR codes in images and PDFs and returns their
 // texts: camera frames (image.Gray, image.YCbCr and any image.Image), image
-// files, and pages of printed cards rendered with go-fitz.
+// files, and pages of printed cards, which DecodePDF renders with package
+// decoder/pdf (MuPDF, guarded) and reads again at a finer resolution, with
+// the codes already read painted out, when a page seems to hold more.
 //
 // A Decoder climbs a ladder of strategies within a time budget and stops at
 // the first that reads a code (or, with Options.Multi, climbs it all and
@@ -45,4 +47,7 @@
 //
 // Frames full of decoys (finder-like squares among text and barcodes) make
 // the later steps look at them: such a frame costs up to the budget.
+//
+// A build without cgo has no PDF renderer: DecodePDF returns an error
+// wrapping pdf.ErrNoCgo.
 package decoder

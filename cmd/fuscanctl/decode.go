@@ -63,7 +63,8 @@ type decodeOptions struct {
 }
 
 // maxDecodeFile bounds the file decode reads: PDFs are refused over
-// decoder.DefaultPDFMaxBytes anyway, and images over decoder.MaxPixels.
+// DefaultMaxBytes of package decoder/pdf anyway, and images over
+// decoder.MaxPixels.
 const maxDecodeFile = 256 << 20
 
 // decodeBudget is the ladder's time for an image file: far more than a

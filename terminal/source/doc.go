@@ -34,11 +34,11 @@
 //
 // # Caveats
 //
-// dir: renders each page of a PDF to an *image.Gray at 150 DPI with the
-// decoder's MuPDF layer (decoder.RenderPDF), within its bounds: 32 MiB a
+// dir: renders each page of a PDF to an *image.Gray at 150 DPI with
+// package decoder/pdf (pdf.Render), within its default bounds: 32 MiB a
 // file, 50 pages, 40 megapixels a page, 10 seconds of rendering. The pages
 // are rendered again at every pass; a build without cgo has no MuPDF and
-// skips PDFs with a log line. Files that fail to decode, and PDF
+// skips PDFs with a log line (pdf.ErrNoCgo). Files that fail to decode, and PDF
 // pages left out, are skipped with a log line; the directory is listed
 // again at every pass, so files added while looping are picked up.
 //

@@ -1,24 +1,24 @@
+//go:build cgo
+
 package decoder
 
 import (
 	"bytes"
-	"compress/zlib"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"image"
-	"io"
 	"log"
 	"math"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/fuscan/fuscan/decoder/internal/pdftest"
+	"github.com/fuscan/fuscan/decoder/pdf"
 	"github.com/fuscan/fuscan/qrcard"
 	"github.com/fuscan/fuscan/terminal/cose"
 	"github.com/fuscan/fuscan/terminal/credential"
@@ -104,75 +104,6 @@ func randomHex(t testing.TB, n int) string {
 // mm is a millimetre in PDF points.
 const mm = 72 / 25.4
 
-// pdfOf returns the PDF that write makes of cards.
-func pdfOf(t testing.TB, write func(io.Writer, []qrcard.Card) error, cards []qrcard.Card) []byte {
-	t.Helper()
-	var buf bytes.Buffer
-	if err := write(&buf, cards); err != nil {
-		t.Fatal(err)
-	}
-	return buf.Bytes()
-}
-
-// handPage is a page of handPDF: its size in points and content stream.
-type handPage struct {
-	w, h    float64
-	content string
-}
-
-// handPDF writes a minimal PDF of pages with a correct xref table.
-func handPDF(pages []handPage) []byte {
-	var objs []string
-	kids := make([]string, len(pages))
-	for i := range pages {
-		kids[i] = fmt.Sprintf("%d 0 R", 3+2*i)
-	}
-	objs = append(objs, "<< /Type /Catalog /Pages 2 0 R >>",
-		fmt.Sprintf("<< /Type /Pages /Kids [%s] /Count %d >>", strings.Join(kids, " "), len(pages)))
-	for i, p := range pages {
-		objs = append(objs,
-			fmt.Sprintf("<< /Type /Page /Parent 2 0 R /MediaBox [0 0 %g %g] /Contents %d 0 R >>", p.w, p.h, 4+2*i),
-			fmt.Sprintf("<< /Length %d >>\nstream\n%s\nendstream", len(p.content), p.content))
-	}
-	var b bytes.Buffer
-	b.WriteString("%PDF-1.4\n")
-	offsets := make([]int, len(objs))
-	for i, o := range objs {
-		offsets[i] = b.Len()
-		fmt.Fprintf(&b, "%d 0 obj\n%s\nendobj\n", i+1, o)
-	}
-	xref := b.Len()
-	fmt.Fprintf(&b, "xref\n0 %d\n0000000000 65535 f \n", len(objs)+1)
-	for _, off := range offsets {
-		fmt.Fprintf(&b, "%010d 00000 n \n", off)
-	}
-	fmt.Fprintf(&b, "trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n", len(objs)+1, xref)
-	return b.Bytes()
-}
-
-// qrContent returns a content stream drawing text's QR code, without its
-// quiet zone, as a square of the given side with its top left corner at
-// x, y (points, from the page's bottom left).
-func qrContent(t testing.TB, text string, x, y, side float64) string {
-	t.Helper()
-	m, err := qrcard.Matrix(text, qrcard.LevelM)
-	if err != nil {
-		t.Fatal(err)
-	}
-	unit := side / float64(len(m))
-	var b strings.Builder
-	fmt.Fprintf(&b, "q 0 g %g 0 0 %g %g %g cm\n", unit, -unit, x, y)
-	for row, dark := range m {
-		for col, on := range dark {
-			if on {
-				fmt.Fprintf(&b, "%d %d 1 1 re\n", col, row)
-			}
-		}
-	}
-	b.WriteString("f Q")
-	return b.String()
-}
-
 // texts returns the multiset of the texts of codes.
 func texts(codes []Code) []string {
 	var out []string
@@ -210,7 +141,7 @@ func centre(c Code) Point {
 
 func TestDecodePDFCard(t *testing.T) {
 	cs := cards(t, 1)
-	codes, err := DecodePDF(pdfOf(t, qrcard.WriteCardPDF, cs), nil)
+	codes, err := DecodePDF(pdftest.Cards(t, qrcard.WriteCardPDF, cs), nil)
 	if err != nil || len(codes) != 1 || codes[0].Text != cs[0].Text || codes[0].Page != 1 {
 		t.Fatalf("got %+v, %v; want the card's text on page 1", codes, err)
 	}
@@ -224,7 +155,7 @@ func TestDecodePDFCard(t *testing.T) {
 
 func TestDecodePDFSheet(t *testing.T) {
 	cs := cards(t, 8)
-	codes, err := DecodePDF(pdfOf(t, qrcard.WriteSheetPDF, cs), nil)
+	codes, err := DecodePDF(pdftest.Cards(t, qrcard.WriteSheetPDF, cs), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -255,7 +186,7 @@ func codesOf(cs []qrcard.Card, page int) []Code {
 
 func TestDecodePDFPages(t *testing.T) {
 	cs := cards(t, 3)
-	codes, err := DecodePDF(pdfOf(t, qrcard.WriteCardPDF, cs), nil)
+	codes, err := DecodePDF(pdftest.Cards(t, qrcard.WriteCardPDF, cs), nil)
 	if err != nil || len(codes) != 3 {
 		t.Fatalf("got %d codes, %v; want 3", len(codes), err)
 	}
@@ -266,7 +197,7 @@ func TestDecodePDFPages(t *testing.T) {
 	}
 	// A sheet of 11 cards has 8 on page 1 and 3 on page 2.
 	cs = cards(t, 11)
-	codes, err = DecodePDF(pdfOf(t, qrcard.WriteSheetPDF, cs), nil)
+	codes, err = DecodePDF(pdftest.Cards(t, qrcard.WriteSheetPDF, cs), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -282,9 +213,9 @@ func TestDecodePDFPages(t *testing.T) {
 
 func TestDecodePDFMaxPages(t *testing.T) {
 	cs := cards(t, 5)
-	codes, err := DecodePDF(pdfOf(t, qrcard.WriteCardPDF, cs), &PDFOptions{MaxPages: 3})
-	if !errors.Is(err, ErrPDFTooManyPages) || !strings.Contains(err.Error(), "5, read the first 3") {
-		t.Errorf("error %v, want ErrPDFTooManyPages saying 5 and 3", err)
+	codes, err := DecodePDF(pdftest.Cards(t, qrcard.WriteCardPDF, cs), &PDFOptions{MaxPages: 3})
+	if !errors.Is(err, pdf.ErrTooManyPages) || !strings.Contains(err.Error(), "5, read the first 3") {
+		t.Errorf("error %v, want pdf.ErrTooManyPages saying 5 and 3", err)
 	}
 	if got, want := texts(codes), texts(codesOf(cs[:3], 0)); !slices.Equal(got, want) {
 		t.Errorf("got the codes of %d pages, want those of the first 3", len(got))
@@ -292,14 +223,14 @@ func TestDecodePDFMaxPages(t *testing.T) {
 
 	// A thousand empty pages: the first 50 are read, the rest not even
 	// loaded.
-	empty := make([]handPage, 1000)
+	empty := make([]pdftest.Page, 1000)
 	for i := range empty {
-		empty[i] = handPage{w: 200, h: 200, content: "0 0 m"}
+		empty[i] = pdftest.Page{W: 200, H: 200, Content: "0 0 m"}
 	}
 	start := time.Now()
-	codes, err = DecodePDF(handPDF(empty), nil)
-	if !errors.Is(err, ErrPDFTooManyPages) || !strings.Contains(err.Error(), "1000, read the first 50") || len(codes) != 0 {
-		t.Errorf("got %d codes, %v; want none and ErrPDFTooManyPages saying 1000 and 50", len(codes), err)
+	codes, err = DecodePDF(pdftest.Pages(empty), nil)
+	if !errors.Is(err, pdf.ErrTooManyPages) || !strings.Contains(err.Error(), "1000, read the first 50") || len(codes) != 0 {
+		t.Errorf("got %d codes, %v; want none and pdf.ErrTooManyPages saying 1000 and 50", len(codes), err)
 	}
 	t.Logf("1000 empty pages: %v", time.Since(start))
 }
@@ -310,9 +241,9 @@ func TestDecodePDFBudget(t *testing.T) {
 	// it a few times a page, so 4 s are spent after the first page or two.
 	now := pdfT0
 	clock := func() time.Time { now = now.Add(time.Second); return now }
-	codes, err := DecodePDF(pdfOf(t, qrcard.WriteCardPDF, cs), &PDFOptions{Budget: 4 * time.Second, Now: clock})
-	if !errors.Is(err, ErrPDFBudget) {
-		t.Fatalf("error %v, want ErrPDFBudget", err)
+	codes, err := DecodePDF(pdftest.Cards(t, qrcard.WriteCardPDF, cs), &PDFOptions{Budget: 4 * time.Second, Now: clock})
+	if !errors.Is(err, pdf.ErrBudget) {
+		t.Fatalf("error %v, want pdf.ErrBudget", err)
 	}
 	if len(codes) == 0 || len(codes) >= 4 || codes[0].Text != cs[0].Text {
 		t.Errorf("got %d codes, want those of the first pages only", len(codes))
@@ -325,7 +256,7 @@ func TestDecodePDFBudget(t *testing.T) {
 func TestDecodePDFHugePage(t *testing.T) {
 	const side = 200000.0
 	text := cards(t, 1)[0].Text
-	data := handPDF([]handPage{{w: side, h: side, content: qrContent(t, text, side/4, side*3/4, side/2)}})
+	data := pdftest.Pages([]pdftest.Page{{W: side, H: side, Content: pdftest.QR(t, text, side/4, side*3/4, side/2)}})
 	codes, err := DecodePDF(data, &PDFOptions{MaxPixels: 4_000_000})
 	if err != nil || len(codes) != 1 || codes[0].Text != text {
 		t.Fatalf("got %+v, %v; want the code", codes, err)
@@ -336,54 +267,17 @@ func TestDecodePDFHugePage(t *testing.T) {
 	}
 }
 
-func TestPDFFitCapsPixels(t *testing.T) {
-	for _, tt := range []struct{ w, h, dpi float64 }{
-		{595, 842, 150}, {200000, 200000, 150}, {1, 1, 150}, {1e30, 1, 150}, {1, 3e38, 600}, {14400, 1, 72e3}, {3, 3, 1e9},
-	} {
-		pg := &pdfPage{width: tt.w, height: tt.h}
-		for _, maxPixels := range []int{100, 4_000_000, DefaultPDFMaxPixels} {
-			scale, box, err := pg.fit(tt.dpi, maxPixels)
-			if err != nil {
-				continue // refused is within the cap too
-			}
-			if box.Dx()*box.Dy() > maxPixels || box.Empty() || scale > tt.dpi/72 {
-				t.Errorf("%gx%g pt at %g dpi, cap %d: %v at scale %g", tt.w, tt.h, tt.dpi, maxPixels, box, scale)
-			}
-		}
-	}
-	// An A4 page at 150 dpi is not lowered.
-	if scale, box, _ := (&pdfPage{width: 210 * mm, height: 297 * mm}).fit(150, DefaultPDFMaxPixels); scale != 150.0/72 || box.Dx() != 1241 {
-		t.Errorf("A4 at 150 dpi: scale %g, %v", scale, box)
-	}
-}
-
 // TestDecodePDFHostile feeds DecodePDF what is not a good PDF: each gives
 // an error or, where MuPDF repairs the file, the right code, never a wrong
 // text, a crash or a hang.
 func TestDecodePDFHostile(t *testing.T) {
 	cs := cards(t, 1)
-	card := pdfOf(t, qrcard.WriteCardPDF, cs)
+	card := pdftest.Cards(t, qrcard.WriteCardPDF, cs)
 	random := make([]byte, 4096)
 	if _, err := rand.Read(random); err != nil {
 		t.Fatal(err)
 	}
-	brokenXref := bytes.Clone(card)
-	xref := bytes.LastIndex(brokenXref, []byte("xref\n"))
-	for i := xref; i < len(brokenXref) && !bytes.HasPrefix(brokenXref[i:], []byte("trailer")); i++ {
-		if brokenXref[i] >= '0' && brokenXref[i] <= '9' {
-			brokenXref[i] = '0' + (brokenXref[i]-'0'+3)%10
-		}
-	}
 	badStartxref := bytes.Replace(card, []byte("startxref\n"), []byte("startxref\n9"), 1)
-	readFile := func(name string) []byte {
-		data, err := os.ReadFile(filepath.Join("testdata", "pdf", name))
-		if err != nil {
-			t.Fatal(err)
-		}
-		return data
-	}
-	const fixtureText = "FSC1:ENCRYPTED-FIXTURE-0123456789"
-
 	tests := []struct {
 		name    string
 		data    []byte
@@ -391,20 +285,20 @@ func TestDecodePDFHostile(t *testing.T) {
 		text    string // the code that must be read, if any
 		mayRead bool   // the code may be read, or an error given
 	}{
-		{"empty", nil, ErrNotPDF, "", false},
-		{"random bytes", random, ErrNotPDF, "", false},
-		{"PNG", pngOf(t), ErrNotPDF, "", false},
-		{"header then random bytes", append([]byte("%PDF-1.7\n"), random...), ErrPDFDamaged, "", false},
-		{"header only", []byte("%PDF-1.4\n"), ErrPDFDamaged, "", false},
-		{"broken xref", brokenXref, nil, cs[0].Text, false},
+		{"empty", nil, pdf.ErrNotPDF, "", false},
+		{"random bytes", random, pdf.ErrNotPDF, "", false},
+		{"PNG", pngOf(t), pdf.ErrNotPDF, "", false},
+		{"header then random bytes", append([]byte("%PDF-1.7\n"), random...), pdf.ErrDamaged, "", false},
+		{"header only", []byte("%PDF-1.4\n"), pdf.ErrDamaged, "", false},
+		{"broken xref", pdftest.BrokenXref(card), nil, cs[0].Text, false},
 		{"startxref past the end", badStartxref, nil, cs[0].Text, false},
-		{"encrypted", readFile("encrypted.pdf"), ErrPDFEncrypted, "", false},
-		{"encrypted, no user password", readFile("encrypted-no-user-password.pdf"), nil, fixtureText, false},
-		{"no pages", handPDF(nil), ErrPDFNoPages, "", false},
-		{"negative page count", bytes.Replace(handPDF([]handPage{{100, 100, ""}}), []byte("/Count 1"), []byte("/Count -1"), 1), ErrPDFDamaged, "", false},
-		{"lying page count", bytes.Replace(handPDF([]handPage{{100, 100, ""}}), []byte("/Count 1"), []byte("/Count 2147483647"), 1), ErrPDFTooManyPages, "", false},
-		{"empty MediaBox", handPDF([]handPage{{0, 0, ""}}), nil, "", false}, // MuPDF draws it at a default size
-		{"too large", card, ErrPDFTooLarge, "", false},
+		{"encrypted", pdftest.Encrypted, pdf.ErrEncrypted, "", false},
+		{"encrypted, no user password", pdftest.EncryptedNoUserPassword, nil, pdftest.FixtureText, false},
+		{"no pages", pdftest.Pages(nil), pdf.ErrNoPages, "", false},
+		{"negative page count", bytes.Replace(pdftest.Pages([]pdftest.Page{{W: 100, H: 100}}), []byte("/Count 1"), []byte("/Count -1"), 1), pdf.ErrDamaged, "", false},
+		{"lying page count", bytes.Replace(pdftest.Pages([]pdftest.Page{{W: 100, H: 100}}), []byte("/Count 1"), []byte("/Count 2147483647"), 1), pdf.ErrTooManyPages, "", false},
+		{"empty MediaBox", pdftest.Pages([]pdftest.Page{{}}), nil, "", false}, // MuPDF draws it at a default size
+		{"too large", card, pdf.ErrTooLarge, "", false},
 	}
 	for cut := 1; cut < 10; cut++ {
 		tests = append(tests, struct {
@@ -456,20 +350,20 @@ func pngOf(t *testing.T) []byte {
 	return buf.Bytes()
 }
 
-func TestPDFMinSideIsALowerBound(t *testing.T) {
+func TestMinSideIsALowerBound(t *testing.T) {
 	for _, text := range []string{"A", "0123456789", "FSC1:" + strings.Repeat("NCF%R", 120), "https://example.com/?q=1", "Müller 张三 ÄÖÜ", strings.Repeat("é", 300)} {
 		m, err := qrcard.Matrix(text, qrcard.LevelL)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got := pdfMinSide(text); got > len(m) {
-			t.Errorf("%.20q: pdfMinSide %d, but it fits in %d", text, got, len(m))
+		if got := minSide(text); got > len(m) {
+			t.Errorf("%.20q: minSide %d, but it fits in %d", text, got, len(m))
 		}
 	}
 }
 
 func BenchmarkDecodePDFSheet(b *testing.B) {
-	data := pdfOf(b, qrcard.WriteSheetPDF, cards(b, 8))
+	data := pdftest.Cards(b, qrcard.WriteSheetPDF, cards(b, 8))
 	found := 0
 	b.ResetTimer()
 	for b.Loop() {
@@ -487,15 +381,8 @@ func BenchmarkDecodePDFSheet(b *testing.B) {
 // and hostile variants; it must return, without a crash, codes on the
 // pages it read.
 func FuzzDecodePDF(f *testing.F) {
-	card := pdfOf(f, qrcard.WriteCardPDF, []qrcard.Card{{Text: "FSC1:FUZZ"}})
-	f.Add(card)
-	f.Add(card[:len(card)/2])
-	f.Add(handPDF([]handPage{{100, 100, "0 0 m 10 10 l S"}, {50, 80, ""}}))
-	f.Add(handPDF([]handPage{{120, 120, qrContent(f, "FSC1:FUZZ", 10, 110, 100)}}))
-	for _, name := range []string{"encrypted.pdf", "encrypted-no-user-password.pdf"} {
-		if data, err := os.ReadFile(filepath.Join("testdata", "pdf", name)); err == nil {
-			f.Add(data)
-		}
+	for _, seed := range pdftest.Seeds(f) {
+		f.Add(seed)
 	}
 	opts := &PDFOptions{DPI: 36, RetryDPI: 72, MaxPages: 3, MaxPixels: 1 << 20, Budget: 2 * time.Second}
 	f.Fuzz(func(t *testing.T, data []byte) {
@@ -511,9 +398,9 @@ func FuzzDecodePDF(f *testing.F) {
 	})
 }
 
-// TestPDFAreaPaint checks the row-span painting against contains, pixel
+// TestCodeAreaPaint checks the row-span painting against contains, pixel
 // by pixel, for areas at many angles and sizes, partly off the image.
-func TestPDFAreaPaint(t *testing.T) {
+func TestCodeAreaPaint(t *testing.T) {
 	for i := range 200 {
 		angle := float64(i) * 0.37
 		side := 5 + float64(i%40)*3
@@ -523,7 +410,7 @@ func TestPDFAreaPaint(t *testing.T) {
 		if i%3 == 0 {
 			u, v = v, u // mirrored
 		}
-		a, ok := pdfAreaOf(Code{Text: "A", Points: []Point{{o.X + v.X, o.Y + v.Y}, o, {o.X + u.X, o.Y + u.Y}}})
+		a, ok := areaOf(Code{Text: "A", Points: []Point{{o.X + v.X, o.Y + v.Y}, o, {o.X + u.X, o.Y + u.Y}}})
 		if !ok {
 			t.Fatalf("area %d: not usable", i)
 		}
@@ -540,21 +427,11 @@ func TestPDFAreaPaint(t *testing.T) {
 	}
 }
 
-// TestPDFMuPDFVersion opens a document: it fails when go-fitz bundles
-// another MuPDF than the one whose declarations pdf.go copies.
-func TestPDFMuPDFVersion(t *testing.T) {
-	doc, err := pdfOpen(handPDF([]handPage{{100, 100, ""}}))
-	if err != nil {
-		t.Fatal(err)
-	}
-	doc.close()
-}
-
 // TestDecodePDFConcurrent decodes documents from several goroutines, each
 // call with its own MuPDF context.
 func TestDecodePDFConcurrent(t *testing.T) {
 	cs := cards(t, 4)
-	data := pdfOf(t, qrcard.WriteCardPDF, cs)
+	data := pdftest.Cards(t, qrcard.WriteCardPDF, cs)
 	var wg sync.WaitGroup
 	for range 4 {
 		wg.Go(func() {
@@ -589,30 +466,4 @@ func ExampleDecodePDF() {
 	// Output:
 	// page 1: FSC1:EXAMPLE-CARD-1, top left finder pattern at 36, 40 mm
 	// page 2: FSC1:EXAMPLE-CARD-2, top left finder pattern at 36, 40 mm
-}
-
-// TestDecodePDFSlowPage stops drawing a page whose content, a 300 KB
-// stream that inflates to 10 million fills, would take many seconds.
-func TestDecodePDFSlowPage(t *testing.T) {
-	var z bytes.Buffer
-	zw := zlib.NewWriter(&z)
-	fills := bytes.Repeat([]byte("0 0 9 9 re f\n"), 1000)
-	for range 10_000 {
-		zw.Write(fills)
-	}
-	if err := zw.Close(); err != nil {
-		t.Fatal(err)
-	}
-	data := handPDF([]handPage{{200, 200, ""}})
-	stream := fmt.Sprintf("<< /Length %d /Filter /FlateDecode >>\nstream\n%s\nendstream", z.Len(), z.Bytes())
-	// Point the page at the compressed stream, appended as object 5 and
-	// found by MuPDF's repair of the now stale xref.
-	data = bytes.Replace(data, []byte("/Contents 4 0 R"), []byte("/Contents 5 0 R"), 1)
-	data = append(data, fmt.Sprintf("5 0 obj\n%s\nendobj\n", stream)...)
-	start := time.Now()
-	codes, err := DecodePDF(data, &PDFOptions{Budget: 300 * time.Millisecond})
-	if !errors.Is(err, ErrPDFBudget) || len(codes) != 0 {
-		t.Errorf("got %d codes, %v; want ErrPDFBudget", len(codes), err)
-	}
-	t.Logf("%d bytes: %v in %v", len(data), err, time.Since(start))
 }
