@@ -100,8 +100,19 @@ type MQTT struct {
 	// Group is the device group that group updates address.
 	Group string `json:"group,omitempty"`
 	// Roots are PEM files of the root keys that may sign update bundles.
+	// A roots bundle from the hub replaces them once applied. Empty: no
+	// bundle is accepted (until a root is configured).
 	Roots []string `json:"roots,omitempty"`
+	// User is the broker user name. Empty: the device id when a password
+	// file is set, else none.
+	User string `json:"user,omitempty"`
+	// PasswordFile holds the broker password (fuscan-hub device add
+	// prints it). Empty: no password.
+	PasswordFile string `json:"password_file,omitempty"`
 }
+
+// DefaultTenant is the tenant when MQTT.Tenant is empty.
+const DefaultTenant = "default"
 
 // Duration is a time.Duration written as in Go, "3s", "1m30s".
 type Duration time.Duration
@@ -237,6 +248,7 @@ func (c *Config) resolvePaths(dir string) {
 	for i := range c.MQTT.Roots {
 		c.MQTT.Roots[i] = rel(c.MQTT.Roots[i])
 	}
+	c.MQTT.PasswordFile = rel(c.MQTT.PasswordFile)
 }
 
 // WithDefaults returns c with the defaults above in place of zero fields.
@@ -246,6 +258,7 @@ func (c Config) WithDefaults() Config {
 	c.Gate = cmp.Or(c.Gate, DefaultGate)
 	c.RetentionDays = cmp.Or(c.RetentionDays, DefaultRetentionDays)
 	c.Listen = cmp.Or(c.Listen, DefaultListen)
+	c.MQTT.Tenant = cmp.Or(c.MQTT.Tenant, DefaultTenant)
 	c.Keys, c.MQTT.Roots = slices.Clone(c.Keys), slices.Clone(c.MQTT.Roots)
 	return c
 }
