@@ -94,6 +94,7 @@ func TestLayout(t *testing.T) {
 			[]string{module + "cmd/"}, "only cmd/ composes the terminal"},
 		{[]string{"./sync/..."}, []string{module + "cmd/", module + "ui"}, "sync is an adapter: it serves cmd/"},
 		{[]string{"./decoder/..."}, []string{module + "terminal/", module + "terminal"}, "the decoder reads images, it decides nothing"},
+		{[]string{"./terminal/source"}, []string{module + "decoder"}, "sources give frames; dir: renders PDF pages with decoder/pdf alone, and the pipeline decodes"},
 		{[]string{"./ui/..."}, []string{module + "terminal/boltstore", module + "sync/", "go.etcd.io/bbolt",
 			"github.com/eclipse/paho", "github.com/mochi-mqtt", "fyne.io/fyne/v2/app"}, "the UI presents; cmd/ wires it"},
 	}

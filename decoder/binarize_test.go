@@ -71,7 +71,7 @@ func countDiff(a, b *gozxing.BitMatrix) int {
 }
 
 func BenchmarkBinarize720p(b *testing.B) {
-	texts := scene.Texts()
+	texts := sampleTexts()
 	img, err := scene.Render(texts[len(texts)-1], scene.Params{ModulePx: 3, Noise: 2})
 	if err != nil {
 		b.Fatal(err)

@@ -20,6 +20,8 @@
 //     inside a quiet zone.
 //   - upscale: regions enlarged 2–4× with bilinear interpolation, for
 //     dense codes at 2 to 4 pixels a module.
+//   - sharpen: regions under an unsharp mask about a module wide, gently
+//     and then hard, which gives blurred modules back their contrast.
 //   - pure: the image read as nothing but a code (gozxing's PURE_BARCODE).
 //   - global: regions binarized with one threshold from their histogram.
 //

@@ -21,6 +21,7 @@ import (
 	"github.com/fuscan/fuscan/cmd/internal/cli"
 	"github.com/fuscan/fuscan/decoder/scene"
 	"github.com/fuscan/fuscan/qrcard"
+	"github.com/fuscan/fuscan/terminal/sample"
 )
 
 var corpusCommand = &command{
@@ -66,7 +67,7 @@ const defaultCards = 8
 // of about 70 characters.
 func categoryList() string {
 	names := []string{}
-	for _, c := range scene.Categories() {
+	for _, c := range scene.Categories(nil) {
 		names = append(names, c.Name)
 	}
 	names = append(names, cardsCategory)
@@ -163,7 +164,7 @@ func (o *corpusOptions) run(ctx context.Context, e *env, args []string) error {
 // selected returns the categories --category names, in the corpus's
 // order, and whether the card sheet is among them.
 func (o *corpusOptions) selected() ([]scene.Category, bool, error) {
-	all := scene.Categories()
+	all := scene.Categories(sample.Texts())
 	if len(o.categories.Values) == 0 {
 		return all, true, nil
 	}
@@ -254,7 +255,8 @@ func (o *corpusOptions) writeCards() ([]truthLine, error) {
 	if o.n > 0 {
 		n = o.n
 	}
-	pdf, texts, err := scene.CardSheet(n)
+	texts := cardTexts(n)
+	pdf, err := scene.CardSheet(texts)
 	if err != nil {
 		return nil, err
 	}
@@ -271,6 +273,16 @@ func (o *corpusOptions) writeCards() ([]truthLine, error) {
 		lines[i] = truthLine{File: name, Category: cardsCategory, Text: text, Version: (len(m) - 17) / 4, Page: i/8 + 1}
 	}
 	return lines, nil
+}
+
+// cardTexts returns the texts of n cards: the sample texts in turn.
+func cardTexts(n int) []string {
+	all := sample.Texts()
+	texts := make([]string, n)
+	for i := range texts {
+		texts[i] = all[i%len(all)]
+	}
+	return texts
 }
 
 // writePGM writes img as a binary PGM (P5).

@@ -7,6 +7,7 @@ import (
 	"image"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"sync"
 	"time"
 
@@ -48,7 +49,7 @@ type Category struct {
 
 	// Make renders sample i. The same i always gives the same pixels.
 	// The parameters of every category are fixed and tested, so Make does
-	// not fail.
+	// not fail, given the texts Categories asks for.
 	Make func(i int) Sample
 }
 
@@ -81,33 +82,40 @@ type Category struct {
 //     15° and 20°, with some clutter
 //   - empty: no code at all (cards and phones without one, clutter)
 //
-// Unless a category says otherwise its codes are of every sample text,
-// at 3 to 6 px a module, lightly blurred (σ 0.5 px) and noisy (σ 2), on
-// cards and phones in 1280×720 frames.
-func Categories() []Category {
+// Sample i of a category shows texts[i%len(texts)] (dense: of the texts
+// of QR version 10 and up, or of all if none is), so that a category of
+// as many samples as texts shows each once. Unless a category says
+// otherwise its codes are at 3 to 6 px a module, lightly blurred (σ 0.5
+// px) and noisy (σ 2), on cards and phones in 1280×720 frames.
+//
+// The texts must fit QR codes at level M, and a category that shows codes
+// needs at least one: Make panics otherwise. Categories(nil) serves to
+// list the categories, and its empty category makes its samples.
+func Categories(texts []string) []Category {
+	t := newTextSet(texts)
 	var cats []Category
 	for _, d := range categoryDefs {
-		cats = append(cats, Category{Name: d.name, N: d.n, Make: d.maker()})
+		cats = append(cats, Category{Name: d.name, N: d.n, Make: d.maker(t)})
 	}
 	return cats
 }
 
 // A categoryDef makes the text and parameters of a category's sample i
-// from r, a random source of its own.
+// from r, a random source of its own, and t, the texts it draws.
 type categoryDef struct {
 	name string
 	n    int
-	gen  func(r *rand.Rand, i, n int) (string, Params)
+	gen  func(r *rand.Rand, i, n int, t *textSet) (string, Params)
 }
 
-// maker returns the category's Make.
-func (d categoryDef) maker() func(int) Sample {
+// maker returns the category's Make, drawing the texts of t.
+func (d categoryDef) maker(t *textSet) func(int) Sample {
 	h := fnv.New64a()
 	h.Write([]byte(d.name))
 	seed := h.Sum64()
 	return func(i int) Sample {
 		r := rand.New(rand.NewPCG(seed, uint64(i)))
-		text, p := d.gen(r, i, d.n)
+		text, p := d.gen(r, i, d.n, t)
 		p.Seed = r.Uint64()
 		f, err := render(text, p, nil)
 		if err != nil {
@@ -139,22 +147,41 @@ func signed(r *rand.Rand, a, b float64) float64 {
 	return v
 }
 
-// textOf returns the sample text for sample i: the texts in turn.
-func textOf(i int) string {
-	t := Texts()
-	return t[i%len(t)]
+// A textSet is the texts a corpus's samples show.
+type textSet struct {
+	all   []string
+	dense func() []string // those of QR version 10 and up, or all if none is
 }
 
-// denseTexts returns the sample texts of QR version 10 and up.
-var denseTexts = sync.OnceValue(func() []string {
-	var dense []string
-	for _, t := range Texts() {
-		if len(mustMatrix(t)) >= 57 {
-			dense = append(dense, t)
+func newTextSet(texts []string) *textSet {
+	all := slices.Clone(texts)
+	return &textSet{all: all, dense: sync.OnceValue(func() []string {
+		var dense []string
+		for _, t := range all {
+			if len(mustMatrix(t)) >= 57 {
+				dense = append(dense, t)
+			}
 		}
+		if len(dense) == 0 {
+			return all
+		}
+		return dense
+	})}
+}
+
+// at returns the text of sample i: the texts in turn.
+func (s *textSet) at(i int) string { return inTurn(s.all, i) }
+
+// denseAt returns the text of sample i of the dense category.
+func (s *textSet) denseAt(i int) string { return inTurn(s.dense(), i) }
+
+// inTurn returns texts[i%len(texts)].
+func inTurn(texts []string, i int) string {
+	if len(texts) == 0 {
+		panic("scene: no texts for a category that shows codes")
 	}
-	return dense
-})
+	return texts[i%len(texts)]
+}
 
 // camera returns the parameters most categories share: the text's code at
 // 3 to 6 px a module on a card or a phone, placed at random where it fits
@@ -201,15 +228,14 @@ func place(r *rand.Rand, p *Params, text string) {
 }
 
 var categoryDefs = []categoryDef{
-	{"clean", 32, func(r *rand.Rand, i, n int) (string, Params) {
-		text := textOf(i)
+	{"clean", 32, func(r *rand.Rand, i, n int, t *textSet) (string, Params) {
+		text := t.at(i)
 		p := Params{ModulePx: spread(r, i, n, 2, 8), Carrier: CarrierCard}
 		place(r, &p, text)
 		return text, p
 	}},
-	{"dense", 40, func(r *rand.Rand, i, n int) (string, Params) {
-		t := denseTexts()
-		text := t[i%len(t)]
+	{"dense", 40, func(r *rand.Rand, i, n int, t *textSet) (string, Params) {
+		text := t.denseAt(i)
 		p := camera(r, text)
 		p.ModulePx = spread(r, i, n, 2.2, 4.8)
 		// A phone held at arm's length: nearly upright, a little soft.
@@ -218,8 +244,8 @@ var categoryDefs = []categoryDef{
 		place(r, &p, text)
 		return text, p
 	}},
-	{"rotated", 36, func(r *rand.Rand, i, n int) (string, Params) {
-		text := textOf(i)
+	{"rotated", 36, func(r *rand.Rand, i, n int, t *textSet) (string, Params) {
+		text := t.at(i)
 		p := camera(r, text)
 		if i%3 == 0 {
 			p.Angle = float64(90 * (1 + i/3%3))
@@ -229,8 +255,8 @@ var categoryDefs = []categoryDef{
 		place(r, &p, text)
 		return text, p
 	}},
-	{"perspective", 30, func(r *rand.Rand, i, n int) (string, Params) {
-		text := textOf(i)
+	{"perspective", 30, func(r *rand.Rand, i, n int, t *textSet) (string, Params) {
+		text := t.at(i)
 		p := camera(r, text)
 		p.ModulePx = uniform(r, 3.5, 6)
 		big, small := signed(r, 15, 45), signed(r, 0, 45)
@@ -241,8 +267,8 @@ var categoryDefs = []categoryDef{
 		place(r, &p, text)
 		return text, p
 	}},
-	{"blur", 30, func(r *rand.Rand, i, n int) (string, Params) {
-		text := textOf(i)
+	{"blur", 30, func(r *rand.Rand, i, n int, t *textSet) (string, Params) {
+		text := t.at(i)
 		p := camera(r, text)
 		p.ModulePx = uniform(r, 3.5, 8)
 		p.Blur = spread(r, i, n, 1, 2.6)
@@ -253,14 +279,14 @@ var categoryDefs = []categoryDef{
 		place(r, &p, text)
 		return text, p
 	}},
-	{"noise", 30, func(r *rand.Rand, i, n int) (string, Params) {
-		text := textOf(i)
+	{"noise", 30, func(r *rand.Rand, i, n int, t *textSet) (string, Params) {
+		text := t.at(i)
 		p := camera(r, text)
 		p.Noise = spread(r, i, n, 8, 30)
 		return text, p
 	}},
-	{"lowlight", 30, func(r *rand.Rand, i, n int) (string, Params) {
-		text := textOf(i)
+	{"lowlight", 30, func(r *rand.Rand, i, n int, t *textSet) (string, Params) {
+		text := t.at(i)
 		p := camera(r, text)
 		p.Brightness = uniform(r, 25, 60)
 		p.Contrast = spread(r, n-1-i, n, 18, 50)
@@ -269,8 +295,8 @@ var categoryDefs = []categoryDef{
 		p.Blur = uniform(r, 0.6, 1)
 		return text, p
 	}},
-	{"glare", 30, func(r *rand.Rand, i, n int) (string, Params) {
-		text := textOf(i)
+	{"glare", 30, func(r *rand.Rand, i, n int, t *textSet) (string, Params) {
+		text := t.at(i)
 		p := camera(r, text)
 		if i%3 != 2 {
 			p.Carrier = CarrierPhone
@@ -283,8 +309,8 @@ var categoryDefs = []categoryDef{
 		}
 		return text, p
 	}},
-	{"moire", 30, func(r *rand.Rand, i, n int) (string, Params) {
-		text := textOf(i)
+	{"moire", 30, func(r *rand.Rand, i, n int, t *textSet) (string, Params) {
+		text := t.at(i)
 		p := camera(r, text)
 		p.Carrier = CarrierPhone
 		p.Angle, p.TiltX, p.TiltY = signed(r, 0, 15), signed(r, 0, 15), signed(r, 0, 15)
@@ -296,14 +322,14 @@ var categoryDefs = []categoryDef{
 		place(r, &p, text)
 		return text, p
 	}},
-	{"colored", 30, func(r *rand.Rand, i, n int) (string, Params) {
-		text := textOf(i)
+	{"colored", 30, func(r *rand.Rand, i, n int, t *textSet) (string, Params) {
+		text := t.at(i)
 		p := camera(r, text)
 		p.Ink = InkGreen + Ink(i%3)
 		return text, p
 	}},
-	{"inverted", 24, func(r *rand.Rand, i, n int) (string, Params) {
-		text := textOf(i)
+	{"inverted", 24, func(r *rand.Rand, i, n int, t *textSet) (string, Params) {
+		text := t.at(i)
 		p := camera(r, text)
 		p.Inverted = true
 		if i%3 != 2 {
@@ -311,8 +337,8 @@ var categoryDefs = []categoryDef{
 		}
 		return text, p
 	}},
-	{"clutter", 30, func(r *rand.Rand, i, n int) (string, Params) {
-		text := textOf(i)
+	{"clutter", 30, func(r *rand.Rand, i, n int, t *textSet) (string, Params) {
+		text := t.at(i)
 		p := camera(r, text)
 		p.ModulePx = uniform(r, 3, 5)
 		p.Clutter = int(spread(r, i, n, 40, 120))
@@ -321,8 +347,8 @@ var categoryDefs = []categoryDef{
 		place(r, &p, text)
 		return text, p
 	}},
-	{"jpeg", 24, func(r *rand.Rand, i, n int) (string, Params) {
-		text := textOf(i)
+	{"jpeg", 24, func(r *rand.Rand, i, n int, t *textSet) (string, Params) {
+		text := t.at(i)
 		p := camera(r, text)
 		p.ModulePx = uniform(r, 2.8, 5)
 		p.Noise = 3
@@ -330,8 +356,8 @@ var categoryDefs = []categoryDef{
 		place(r, &p, text)
 		return text, p
 	}},
-	{"1080p", 24, func(r *rand.Rand, i, n int) (string, Params) {
-		text := textOf(i)
+	{"1080p", 24, func(r *rand.Rand, i, n int, t *textSet) (string, Params) {
+		text := t.at(i)
 		p := camera(r, text)
 		p.Width, p.Height = 1920, 1080
 		p.ModulePx = spread(r, i, n, 3, 7)
@@ -341,7 +367,7 @@ var categoryDefs = []categoryDef{
 		place(r, &p, text)
 		return text, p
 	}},
-	{"empty", 30, func(r *rand.Rand, i, n int) (string, Params) {
+	{"empty", 30, func(r *rand.Rand, i, n int, t *textSet) (string, Params) {
 		p := camera(r, "")
 		p.Carrier = Carrier(r.IntN(3))
 		p.Inverted = r.IntN(4) == 0
@@ -355,37 +381,42 @@ var categoryDefs = []categoryDef{
 	}},
 }
 
-// mustMatrix returns the module matrix of one of the sample texts.
+// mustMatrix returns the module matrix of a text a category shows.
 func mustMatrix(text string) [][]bool {
 	m, err := matrix(text, qrcard.LevelM)
 	if err != nil {
-		panic(fmt.Sprintf("scene: sample text: %v", err))
+		panic(fmt.Sprintf("scene: category text: %v", err))
 	}
 	return m
 }
 
-// CardSheet returns a PDF of n printed 福码卡 cards, eight to an A4 page
-// (qrcard.WriteSheetPDF), and the texts of their codes in the order they
-// are laid out: the sample texts in turn, in green, yellow and red cards.
-// Rendering the PDF is the decoder's job.
-func CardSheet(n int) ([]byte, []string, error) {
-	if n < 1 || n > 1000 {
-		return nil, nil, fmt.Errorf("scene: %d cards out of range 1..1000", n)
+// Made-up holders and the issue date printed on CardSheet's cards, beside
+// codes that may say otherwise.
+var (
+	cardNames  = []string{"张*", "欧阳*"}
+	cardIssued = time.Date(2026, 11, 23, 9, 0, 0, 0, time.FixedZone("CST", 8*3600))
+)
+
+// CardSheet returns a PDF of printed 福码卡 cards, eight to an A4 page
+// (qrcard.WriteSheetPDF), one a text in order: 1 to 1000 texts, each of
+// which must fit a card's QR code. The cards are green, yellow and red in
+// turn, for made-up holders. Rendering the PDF is the decoder's job.
+func CardSheet(texts []string) ([]byte, error) {
+	if n := len(texts); n < 1 || n > 1000 {
+		return nil, fmt.Errorf("scene: %d cards out of range 1..1000", n)
 	}
 	colors := []string{"green", "yellow", "red"}
-	cards := make([]qrcard.Card, n)
-	texts := make([]string, n)
-	for i := range cards {
-		texts[i] = textOf(i)
+	cards := make([]qrcard.Card, len(texts))
+	for i, text := range texts {
 		cards[i] = qrcard.Card{
-			Text: texts[i], Name: holders[i%len(holders)].name, IDTail: fmt.Sprintf("%04d", 1000+i),
+			Text: text, Name: cardNames[i%len(cardNames)], IDTail: fmt.Sprintf("%04d", 1000+i),
 			Color: colors[i%len(colors)], Issuer: "350000", Serial: fmt.Sprintf("FSC-SCENE%07d", i+1),
-			IssuedAt: issuedAt, ExpiresAt: issuedAt.Add(30 * 24 * time.Hour),
+			IssuedAt: cardIssued, ExpiresAt: cardIssued.Add(30 * 24 * time.Hour),
 		}
 	}
 	var buf bytes.Buffer
 	if err := qrcard.WriteSheetPDF(&buf, cards); err != nil {
-		return nil, nil, fmt.Errorf("scene: card sheet: %w", err)
+		return nil, fmt.Errorf("scene: card sheet: %w", err)
 	}
-	return buf.Bytes(), texts, nil
+	return buf.Bytes(), nil
 }

@@ -1,16 +1,21 @@
 // Package scene renders QR codes as a camera or scanner would see them, to
-// test and measure decoders: fuscan's own signed code texts as QR codes on
-// printed cards and on phone screens, placed, turned and tilted in a camera
-// frame, and degraded by what a real entrance does to them: blur, motion,
-// sensor noise, low light, glare, the moiré of a screen, colour, dark mode,
+// test and measure decoders: code texts as QR codes on printed cards and
+// on phone screens, placed, turned and tilted in a camera frame, and
+// degraded by what a real entrance does to them: blur, motion, sensor
+// noise, low light, glare, the moiré of a screen, colour, dark mode,
 // clutter and JPEG compression.
 //
 // [Render] draws one text as [Params] say. [Categories] names families of
 // frames, each stressing one thing, from which a test corpus is made; every
 // [Sample] carries its truth (the text, the QR version, where the symbol's
-// corners are). [Sequence] is a moving camera feed: visitors come, hold up
-// a code and go. [CardSheet] is a PDF of printed cards, for the PDF path.
-// [Texts] are the sample code texts: real, signed credentials.
+// corners are). [Sequence] and [SequenceOf] are a moving camera feed:
+// visitors come, hold up a code and go. [CardSheet] is a PDF of printed
+// cards, for the PDF path.
+//
+// The texts come from the caller: the package draws any text and knows no
+// code format. fuscan's corpus draws terminal/sample's Texts, credentials
+// of every format signed at one fixed instant, so that its frames never
+// change; its demo camera draws sample codes issued as it runs.
 //
 // Rendering is geometric, not a resampled image: every pixel is the average
 // of the code's plane over the pixel's area, through the projective map of
@@ -32,6 +37,4 @@
 // every gray level; the text on cards and screens is pseudo-random glyphs.
 // They look and decode like camera frames, but a decoder tuned to them
 // alone may still meet surprises in real photos.
-//
-// The texts' keys are fixed and public: nothing may trust them.
 package scene

@@ -5,10 +5,11 @@ import (
 	"image"
 
 	"github.com/fuscan/fuscan/decoder/scene"
+	"github.com/fuscan/fuscan/terminal/sample"
 )
 
 func ExampleRender() {
-	text := scene.Texts()[0]
+	text := sample.Texts()[0]
 	img, err := scene.Render(text, scene.Params{
 		ModulePx: 2.8, Angle: 20, TiltX: 15, // small, turned and tilted
 		Carrier: scene.CarrierPhone, Moire: 0.4, // on a phone's screen
@@ -23,7 +24,7 @@ func ExampleRender() {
 }
 
 func ExampleCategories() {
-	for _, c := range scene.Categories() {
+	for _, c := range scene.Categories(sample.Texts()) {
 		s := c.Make(0)
 		fmt.Printf("%-12s %2d samples, %T, code shown: %v\n", c.Name, c.N, s.Image, s.Text != "")
 	}
@@ -46,7 +47,7 @@ func ExampleCategories() {
 }
 
 func ExampleSequence() {
-	frames := scene.Sequence(1, image.Point{})
+	frames := scene.Sequence(1, image.Point{}, sample.Texts())
 	for _, t := range []int{0, 90, 140} {
 		s := frames(t)
 		fmt.Printf("frame %3d: code shown: %v\n", t, s.Text != "")

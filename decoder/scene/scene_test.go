@@ -2,16 +2,15 @@ package scene
 
 import (
 	"bytes"
-	"crypto/ecdsa"
-	"crypto/ed25519"
-	"crypto/elliptic"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"image"
 	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -19,9 +18,9 @@ import (
 	"github.com/makiuchi-d/gozxing"
 	"github.com/makiuchi-d/gozxing/qrcode"
 
+	"github.com/fuscan/fuscan/internal/race"
 	"github.com/fuscan/fuscan/qrcard"
-	"github.com/fuscan/fuscan/terminal/cose"
-	"github.com/fuscan/fuscan/terminal/credential"
+	"github.com/fuscan/fuscan/terminal/sample"
 )
 
 // decode reads one QR code in img with gozxing, as a reference decoder
@@ -48,9 +47,16 @@ func pixels(t testing.TB, img image.Image) []byte {
 	return nil
 }
 
+// category returns the category of name drawing the sample texts.
 func category(t testing.TB, name string) Category {
 	t.Helper()
-	for _, c := range Categories() {
+	return categoryOf(t, sample.Texts(), name)
+}
+
+// categoryOf returns the category of name drawing texts.
+func categoryOf(t testing.TB, texts []string, name string) Category {
+	t.Helper()
+	for _, c := range Categories(texts) {
 		if c.Name == name {
 			return c
 		}
@@ -68,79 +74,17 @@ func mustRender(t testing.TB, text string, p Params) image.Image {
 	return img
 }
 
-func TestTexts(t *testing.T) {
-	texts := Texts()
-	again, err := makeTexts()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !equalStrings(texts, again) {
-		t.Fatal("makeTexts gave other texts the second time: the sample texts are not deterministic")
-	}
-	issuer := ed25519.NewKeyFromSeed(issuerSeed[:]).Public()
-	dcc, err := ecdsa.ParseRawPrivateKey(elliptic.P256(), dccSeed[:])
-	if err != nil {
-		t.Fatal(err)
-	}
-	tests := []struct {
-		prefix           string
-		minLen, maxLen   int
-		minVer, maxVer   int
-		pub              any
-		wantSignatureAlg cose.Algorithm
-	}{
-		{"FSL1:", 230, 270, 9, 10, issuer, cose.EdDSA},
-		{"FSC1:", 260, 320, 10, 11, issuer, cose.EdDSA},
-		{"FSD1:", 400, 480, 12, 14, issuer, cose.EdDSA},
-		{"HC1:", 400, 700, 13, 16, dcc.Public(), cose.ES256},
-	}
-	for _, tt := range tests {
-		var n int
-		for _, text := range texts {
-			if !strings.HasPrefix(text, tt.prefix) {
-				continue
-			}
-			n++
-			if len(text) < tt.minLen || len(text) > tt.maxLen {
-				t.Errorf("%s text of %d characters, want %d to %d", tt.prefix, len(text), tt.minLen, tt.maxLen)
-			}
-			if v := (len(mustMatrix(text)) - 17) / 4; v < tt.minVer || v > tt.maxVer {
-				t.Errorf("%s text of %d characters is QR version %d, want %d to %d", tt.prefix, len(text), v, tt.minVer, tt.maxVer)
-			}
-			u, err := credential.Parse(text)
-			if err != nil {
-				t.Errorf("parse %s text: %v", tt.prefix, err)
-				continue
-			}
-			key, err := cose.NewKey(tt.pub)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := u.Sign1.Verify(key); err != nil {
-				t.Errorf("%s text: signature: %v", tt.prefix, err)
-			}
-		}
-		if n != 2 {
-			t.Errorf("%d %s texts, want 2", n, tt.prefix)
-		}
-	}
-}
-
-func equalStrings(a, b []string) bool {
-	return strings.Join(a, "\n") == strings.Join(b, "\n")
-}
-
 // TestCategoriesDeterministic renders a sample of every category twice,
 // and again from its Params, and wants the same pixels each time.
 func TestCategoriesDeterministic(t *testing.T) {
 	seen := map[string]bool{}
-	for _, c := range Categories() {
+	for _, c := range Categories(sample.Texts()) {
 		if seen[c.Name] || c.N < 1 || c.Make == nil {
 			t.Errorf("category %q: duplicate, empty or without Make", c.Name)
 		}
 		seen[c.Name] = true
 		i := c.N - 1
-		if raceEnabled && c.Name != "colored" && c.Name != "moire" {
+		if race.Enabled && c.Name != "colored" && c.Name != "moire" {
 			continue // the race detector needs only the slowest kinds of frame
 		}
 		a, b := c.Make(i), c.Make(i)
@@ -163,6 +107,58 @@ func TestCategoriesDeterministic(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestCategoriesTexts: samples show the caller's texts in turn, dense
+// ones those of QR version 10 and up (all when none is), whatever the
+// caller does with its slice afterwards.
+func TestCategoriesTexts(t *testing.T) {
+	texts := sample.Texts()
+	short := slices.Clone(texts[:2]) // live codes, version 9
+	tests := []struct {
+		name     string
+		texts    []string
+		category string
+		i        int
+		want     string
+	}{
+		{"in turn", texts, "clean", 9, texts[1]},
+		{"dense", texts, "dense", 0, texts[2]},
+		{"dense of small codes", short, "dense", 1, short[1]},
+		{"empty without texts", nil, "empty", 0, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			in := slices.Clone(tt.texts)
+			c := categoryOf(t, in, tt.category)
+			if in != nil {
+				in[tt.i%len(in)] = "CHANGED" // Categories keeps its own copy
+			}
+			if got := c.Make(tt.i).Text; got != tt.want {
+				t.Errorf("sample %d: got text %.12q…, want %.12q…", tt.i, got, tt.want)
+			}
+		})
+	}
+}
+
+// TestCategoriesWithoutTexts: without texts the categories still list,
+// and one that shows codes panics in Make.
+func TestCategoriesWithoutTexts(t *testing.T) {
+	with, without := Categories(sample.Texts()), Categories(nil)
+	if len(with) != len(without) {
+		t.Fatalf("%d categories with texts, %d without", len(with), len(without))
+	}
+	for i := range with {
+		if with[i].Name != without[i].Name || with[i].N != without[i].N {
+			t.Errorf("category %d: %s of %d with texts, %s of %d without", i, with[i].Name, with[i].N, without[i].Name, without[i].N)
+		}
+	}
+	defer func() {
+		if r := recover(); r == nil || !strings.Contains(fmt.Sprint(r), "no texts") {
+			t.Errorf("clean's Make without texts: got panic %v, want one about texts", r)
+		}
+	}()
+	categoryOf(t, nil, "clean").Make(0)
 }
 
 // TestParamsJSON round-trips the parameters of a sample through JSON, as
@@ -191,7 +187,7 @@ func TestParamsJSON(t *testing.T) {
 // TestCleanDecodes proves that the renders are valid QR codes: gozxing
 // alone reads nearly all clean ones.
 func TestCleanDecodes(t *testing.T) {
-	if raceEnabled {
+	if race.Enabled {
 		t.Skip("decode rates are no concern of the race detector's")
 	}
 	c := category(t, "clean")
@@ -216,7 +212,7 @@ func TestCleanDecodes(t *testing.T) {
 // TestModuleSize measures the module size of clean renders from the
 // spacing of the finder patterns gozxing finds.
 func TestModuleSize(t *testing.T) {
-	text := Texts()[2]
+	text := sample.Texts()[2]
 	n := float64(len(mustMatrix(text)))
 	for _, px := range []float64{2.6, 3.3, 4, 4.7, 6.5} {
 		s := mustRender(t, text, Params{ModulePx: px, OffsetX: 0.37, OffsetY: -0.21})
@@ -294,7 +290,7 @@ func stddev(img *image.Gray, r image.Rectangle) float64 {
 }
 
 func TestInverted(t *testing.T) {
-	text := Texts()[1]
+	text := sample.Texts()[1]
 	for _, carrier := range []Carrier{CarrierCard, CarrierPhone} {
 		p := Params{ModulePx: 4, Carrier: carrier, Blur: 0.5, Noise: 2, Seed: 3}
 		f, err := render(text, p, nil)
@@ -323,7 +319,7 @@ func TestInverted(t *testing.T) {
 }
 
 func TestColored(t *testing.T) {
-	text := Texts()[0]
+	text := sample.Texts()[0]
 	tests := []struct {
 		ink  Ink
 		want func(r, g, b int) bool
@@ -360,7 +356,7 @@ func TestColored(t *testing.T) {
 func TestEmpty(t *testing.T) {
 	c := category(t, "empty")
 	for i := range c.N {
-		if raceEnabled && i%5 != 4 {
+		if race.Enabled && i%5 != 4 {
 			continue // one in five, of each kind
 		}
 		s := c.Make(i)
@@ -371,7 +367,7 @@ func TestEmpty(t *testing.T) {
 			t.Errorf("empty %d: gozxing read %q", i, res.GetText())
 		}
 	}
-	if _, err := Render(Texts()[0], Params{Carrier: CarrierNone}); err == nil {
+	if _, err := Render(sample.Texts()[0], Params{Carrier: CarrierNone}); err == nil {
 		t.Error("Render of a text with CarrierNone: no error")
 	}
 }
@@ -379,7 +375,7 @@ func TestEmpty(t *testing.T) {
 // TestEffects checks that each effect does what its parameter says,
 // against the same frame without it.
 func TestEffects(t *testing.T) {
-	text := Texts()[4]
+	text := sample.Texts()[4]
 	base := Params{ModulePx: 4, Seed: 11}
 	// A patch of plain background, left of the card, and the symbol's centre.
 	bg := image.Rect(40, 300, 140, 400)
@@ -446,7 +442,7 @@ func TestEffects(t *testing.T) {
 // TestMoire checks that a screen's fringes show on its white areas and
 // change with the screen's pitch.
 func TestMoire(t *testing.T) {
-	text := Texts()[3]
+	text := sample.Texts()[3]
 	p := Params{ModulePx: 4, Carrier: CarrierPhone, ScreenPx: 8.3}
 	plain := mustRender(t, text, p).(*image.Gray)
 	p.Moire = 0.6
@@ -471,7 +467,7 @@ func TestMoire(t *testing.T) {
 }
 
 func TestJPEG(t *testing.T) {
-	text := Texts()[5]
+	text := sample.Texts()[5]
 	for _, ink := range []Ink{InkBlack, InkRed} {
 		p := Params{ModulePx: 4, Ink: ink, JPEGQuality: 40}
 		img := mustRender(t, text, p)
@@ -522,7 +518,7 @@ func TestRenderErrors(t *testing.T) {
 }
 
 func TestSequence(t *testing.T) {
-	seq := Sequence(5, image.Point{})
+	seq := Sequence(5, image.Point{}, sample.Texts())
 	var texts []string
 	for _, k := range []int{0, 30, seqEnter, seqHold + 2, 80, seqLeave - 1, seqGone - 1, seqPeriod - 1, seqPeriod + seqHold + 5} {
 		s := seq(k)
@@ -541,7 +537,7 @@ func TestSequence(t *testing.T) {
 		t.Errorf("visitors showed %d codes, the same for the first and the last", len(texts))
 	}
 
-	a, b := seq(80), Sequence(5, image.Point{})(80)
+	a, b := seq(80), Sequence(5, image.Point{}, sample.Texts())(80)
 	if !bytes.Equal(pixels(t, a.Image), pixels(t, b.Image)) {
 		t.Error("frame 80 of two sequences of one seed differ")
 	}
@@ -589,7 +585,7 @@ func around(s Sample) image.Image {
 }
 
 func TestSequenceConcurrent(t *testing.T) {
-	seq := Sequence(9, image.Pt(320, 240))
+	seq := Sequence(9, image.Pt(320, 240), sample.Texts())
 	var wg sync.WaitGroup
 	for k := range 4 {
 		wg.Go(func() { seq(seqHold + k) })
@@ -598,17 +594,15 @@ func TestSequenceConcurrent(t *testing.T) {
 }
 
 func TestCardSheet(t *testing.T) {
-	pdf, texts, err := CardSheet(8)
+	pdf, err := CardSheet(sample.Texts())
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !bytes.HasPrefix(pdf, []byte("%PDF-")) || len(texts) != 8 {
-		t.Fatalf("CardSheet(8): %d bytes starting %q, %d texts", len(pdf), pdf[:min(8, len(pdf))], len(texts))
+	if !bytes.HasPrefix(pdf, []byte("%PDF-")) {
+		t.Fatalf("CardSheet: %d bytes starting %q, want a PDF", len(pdf), pdf[:min(8, len(pdf))])
 	}
-	for i, text := range texts {
-		if text != textOf(i) {
-			t.Errorf("card %d: text %.10q…, want %.10q…", i, text, textOf(i))
-		}
+	if again, err := CardSheet(sample.Texts()); err != nil || !bytes.Equal(again, pdf) {
+		t.Errorf("a second CardSheet of the same texts: %d other bytes, %v", len(again), err)
 	}
 	if path, err := exec.LookPath("qpdf"); err == nil {
 		file := filepath.Join(t.TempDir(), "cards.pdf")
@@ -617,12 +611,20 @@ func TestCardSheet(t *testing.T) {
 		}
 		out, err := exec.Command(path, "--show-npages", file).Output()
 		if err != nil || strings.TrimSpace(string(out)) != "1" {
-			t.Errorf("qpdf --show-npages: %q, %v; want 1 page", out, err)
+			t.Errorf("qpdf --show-npages: %q, %v; want 1 page for 8 cards", out, err)
 		}
 	}
-	for _, n := range []int{0, -1, 1001} {
-		if _, _, err := CardSheet(n); err == nil {
-			t.Errorf("CardSheet(%d): no error", n)
+	for _, tt := range []struct {
+		name  string
+		texts []string
+		want  string
+	}{
+		{"no text", nil, "out of range"},
+		{"too many", make([]string, 1001), "out of range"},
+		{"too long", []string{strings.Repeat("A", 5000)}, "card sheet"},
+	} {
+		if _, err := CardSheet(tt.texts); err == nil || !strings.HasPrefix(err.Error(), "scene: ") || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%s: got %v, want a scene: error mentioning %q", tt.name, err, tt.want)
 		}
 	}
 }
@@ -652,7 +654,7 @@ func TestPureGo(t *testing.T) {
 }
 
 func BenchmarkRender(b *testing.B) {
-	text := Texts()[6]
+	text := sample.Texts()[6]
 	benchmarks := []struct {
 		name string
 		p    Params
@@ -683,7 +685,7 @@ func BenchmarkRender(b *testing.B) {
 
 // BenchmarkCorpus renders one sample of every category.
 func BenchmarkCorpus(b *testing.B) {
-	cats := Categories()
+	cats := Categories(sample.Texts())
 	i := 0
 	for b.Loop() {
 		for _, c := range cats {

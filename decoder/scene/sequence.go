@@ -5,6 +5,7 @@ import (
 	"image"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"sync"
 )
 
@@ -28,17 +29,24 @@ const seqClutter = 25
 // phone (or, for one in four, a printed card) comes up into view in half a
 // second, smeared by its motion, is held for 2 s with the small drift and
 // tremor of a hand, and is taken away to one side, leaving the entrance
-// empty again. Each visitor shows another of the sample texts, at 3 to 5
-// px a module, turned and tilted a little, now and then in a colour.
+// empty again. The visitors show the texts in turn, from one the seed
+// picks, at 3 to 5 px a module, turned and tilted a little, now and then
+// in a colour; without texts they show nothing. The texts must fit QR
+// codes at level M (see SequenceOf).
 //
 // A frame's Text is the code's when its whole symbol is in view, else
-// empty. A size of zero means 1280×720. The same seed gives the same
-// frames, and Render(Text, Params) of a frame with a code draws it again.
-// The
-// returned function is safe for concurrent use; it renders the background
-// once and keeps it.
-func Sequence(seed uint64, size image.Point) func(t int) Sample {
-	return SequenceOf(seed, size, func(visitor int) string { return textOf(int(seed%97) + visitor) })
+// empty. A size of zero means 1280×720. The same seed and texts give the
+// same frames, and Render(Text, Params) of a frame with a code draws it
+// again. The returned function is safe for concurrent use; it renders the
+// background once and keeps it.
+func Sequence(seed uint64, size image.Point, texts []string) func(t int) Sample {
+	texts = slices.Clone(texts)
+	return SequenceOf(seed, size, func(visitor int) string {
+		if len(texts) == 0 {
+			return ""
+		}
+		return texts[(int(seed%97)+visitor)%len(texts)]
+	})
 }
 
 // SequenceOf is Sequence with texts of the caller's choice: visitor c,

@@ -6,6 +6,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+
+	"github.com/fuscan/fuscan/terminal/sample"
 )
 
 // TestSequenceOfTexts: each visitor shows the caller's text for it, the
@@ -59,7 +61,7 @@ func TestSequenceOfTexts(t *testing.T) {
 // SequenceOf and Sequence with one seed hold their codes alike.
 func TestSequenceOfPoses(t *testing.T) {
 	size := image.Pt(320, 240)
-	a := Sequence(9, size)
+	a := Sequence(9, size, sample.Texts())
 	b := SequenceOf(9, size, func(int) string { return "HELLO" })
 	for f := 0; f < 2*seqPeriod; f += 3 {
 		x, y := a(f), b(f)
@@ -69,13 +71,20 @@ func TestSequenceOfPoses(t *testing.T) {
 	}
 }
 
-// TestSequenceIsSequenceOfTexts: Sequence shows the sample texts in turn.
+// TestSequenceIsSequenceOfTexts: Sequence shows its texts in turn, from
+// one the seed picks, and nothing without texts.
 func TestSequenceIsSequenceOfTexts(t *testing.T) {
-	seq := Sequence(2, image.Pt(320, 240))
+	texts := sample.Texts()
+	seq := Sequence(2, image.Pt(320, 240), texts)
+	empty := Sequence(2, image.Pt(320, 240), nil)
+	texts[3] = "CHANGED" // Sequence keeps its own copy
 	for c := range 3 {
 		for f := c * seqPeriod; f < (c+1)*seqPeriod; f++ {
+			if s := empty(f); s.Text != "" {
+				t.Errorf("frame %d without texts: text %.12q…", f, s.Text)
+			}
 			if s := seq(f); s.Text != "" {
-				if want := textOf(2 + c); s.Text != want {
+				if want := sample.Texts()[2+c]; s.Text != want {
 					t.Errorf("visitor %d: text %.12q…, want %.12q…", c, s.Text, want)
 				}
 				break

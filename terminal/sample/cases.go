@@ -117,14 +117,20 @@ func dynamicCredential(at time.Time) ([]byte, error) {
 // dccText returns an EU DCC vaccination certificate issued two days
 // before at, valid a year, signed by the demo DCC signer.
 func dccText(at time.Time) (string, error) {
-	k := keys()
 	d := &credential.DCC{Type: "v", FamilyName: "Mustermann", GivenName: "Erika", BirthDate: "1964-08-12",
 		ID: "URN:UVCI:01:CN:DEMO00000011", Country: dccCountry, Doses: 2, TotalDoses: 2}
-	msg, err := credential.SignDCC(nil, k.dcc, cose.KeyIDOf(k.certDER), dccCountry, at.Add(-48*time.Hour), at.Add(365*24*time.Hour), d, nil)
+	msg, err := signDCC(d, at.Add(-48*time.Hour), at.Add(365*24*time.Hour))
 	if err != nil {
 		return "", err
 	}
 	return credential.Encode(credential.KindDCC, msg), nil
+}
+
+// signDCC returns the COSE message of d issued at iat, expiring at exp,
+// signed by the demo DCC signer.
+func signDCC(d *credential.DCC, iat, exp time.Time) ([]byte, error) {
+	k := keys()
+	return credential.SignDCC(nil, k.dcc, cose.KeyIDOf(k.certDER), dccCountry, iat, exp, d, nil)
 }
 
 // base45Alphabet is the character set of Base45 (RFC 9285).

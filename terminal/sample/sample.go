@@ -8,7 +8,10 @@
 // it trusts the demo issuers, revokes one demo card and applies the
 // default policy, and it is marked demo so that a terminal can say so.
 // Cases issues, around a given instant, one code of each common situation
-// and says what that terminal decides.
+// and says what that terminal decides. Texts are fixed codes of every
+// format, issued at one fixed instant with deterministic signatures, for
+// the decoder's tests and the corpus of frames that decoder/scene draws of
+// them, which must never change.
 //
 // # Caveats
 //
@@ -16,6 +19,11 @@
 // from 2024 to the end of 2035: Cases at an instant outside that window
 // are not decided as labelled. Cases draws fresh signatures (SM2 and ECDSA
 // are randomised), so two calls at one instant give different texts.
+// Texts are decided as their colours say only at the instant they were
+// issued at (the live codes expire five minutes later): they serve to be
+// read, not to be accepted. Their SM2 signatures are deterministic through
+// how gmsm derives its nonces (see sameBytes): a gmsm that did otherwise
+// would change them, and with them every corpus frame drawn of them.
 package sample
 
 import (

@@ -7,9 +7,11 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/fuscan/fuscan/qrcard"
 	"github.com/fuscan/fuscan/terminal"
 	"github.com/fuscan/fuscan/terminal/sample"
 )
@@ -127,6 +129,61 @@ func TestGolden(t *testing.T) {
 	}
 	if !bytes.Equal(got, want) {
 		t.Errorf("%s differs from sample.Snapshot(); run go test ./terminal/sample -run Golden -update", goldenPath)
+	}
+}
+
+// TestTexts: the texts are of the kinds, sizes and QR versions Texts
+// says, the same when issued again, and decided as their holders' colours
+// say by a terminal trusting Snapshot at the instant they were issued.
+func TestTexts(t *testing.T) {
+	texts := sample.Texts()
+	again, err := sample.MakeTexts()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(texts, again) {
+		t.Fatal("the texts differ when issued again: their signatures are not deterministic")
+	}
+	texts[0] = "" // a caller's copy: the next call is unchanged
+	if sample.Texts()[0] == "" {
+		t.Fatal("Texts returned a shared slice")
+	}
+	at := instants[0] // Texts' instant
+	v := terminal.NewVerifier(sample.Trust(), &terminal.Options{Now: func() time.Time { return at }})
+	pass, warn := terminal.Pass, terminal.Warn
+	ok, yellow := terminal.OK, terminal.ColorYellow
+	tests := []struct {
+		prefix         string
+		minLen, maxLen int
+		version        int
+		verdict        terminal.Verdict
+		reason         terminal.Reason
+	}{
+		{"FSL1:", 230, 270, 9, pass, ok},
+		{"FSL1:", 230, 270, 9, warn, yellow},
+		{"FSC1:", 260, 290, 10, pass, ok},
+		{"FSC1:", 260, 290, 10, warn, yellow},
+		{"FSD1:", 400, 460, 13, pass, ok},
+		{"FSD1:", 400, 460, 13, warn, yellow},
+		{"HC1:", 400, 440, 13, pass, ok},
+		{"HC1:", 600, 680, 16, pass, ok},
+	}
+	texts = sample.Texts()
+	if len(texts) != len(tests) {
+		t.Fatalf("%d texts, want %d", len(texts), len(tests))
+	}
+	for i, tt := range tests {
+		text := texts[i]
+		if !strings.HasPrefix(text, tt.prefix) || len(text) < tt.minLen || len(text) > tt.maxLen {
+			t.Errorf("text %d: %.8q… of %d characters, want %s… of %d to %d", i, text, len(text), tt.prefix, tt.minLen, tt.maxLen)
+		}
+		m, err := qrcard.Matrix(text, qrcard.LevelM)
+		if got := (len(m) - 17) / 4; err != nil || got != tt.version {
+			t.Errorf("text %d: QR version %d (%v), want %d", i, got, err, tt.version)
+		}
+		if d := v.Verify(text); d.Verdict != tt.verdict || d.Reason != tt.reason {
+			t.Errorf("text %d (%s): got %v %s (%s), want %v %s", i, tt.prefix, d.Verdict, d.Reason, d.Detail, tt.verdict, tt.reason)
+		}
 	}
 }
 

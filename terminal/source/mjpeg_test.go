@@ -16,6 +16,7 @@ import (
 	"github.com/fuscan/fuscan/decoder"
 	"github.com/fuscan/fuscan/decoder/scene"
 	"github.com/fuscan/fuscan/terminal"
+	"github.com/fuscan/fuscan/terminal/sample"
 	"github.com/fuscan/fuscan/terminal/source"
 )
 
@@ -23,7 +24,7 @@ import (
 // and the code text each shows.
 func sceneJPEGs(t testing.TB, ts ...int) (files [][]byte, texts []string) {
 	t.Helper()
-	seq := scene.Sequence(1, image.Pt(640, 480))
+	seq := scene.Sequence(1, image.Pt(640, 480), sample.Texts())
 	for _, i := range ts {
 		s := seq(i)
 		var b bytes.Buffer

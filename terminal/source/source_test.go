@@ -20,6 +20,7 @@ import (
 	"github.com/fuscan/fuscan/decoder/scene"
 	"github.com/fuscan/fuscan/qrcard"
 	"github.com/fuscan/fuscan/terminal"
+	"github.com/fuscan/fuscan/terminal/sample"
 	"github.com/fuscan/fuscan/terminal/source"
 )
 
@@ -325,7 +326,7 @@ func TestDemo(t *testing.T) {
 // TestDemoHasCodes checks, through scene directly, that the demo's frames
 // show codes: at fps=max the demo sends scene.Sequence's frames in turn.
 func TestDemoHasCodes(t *testing.T) {
-	seq := scene.Sequence(1, image.Pt(320, 240))
+	seq := scene.Sequence(1, image.Pt(320, 240), sample.Texts())
 	for i := range 200 {
 		if seq(i).Text != "" {
 			return
