@@ -221,7 +221,7 @@ func Parse(data []byte) (Config, error) {
 }
 
 // decode lays the JSON object data over c, refusing unknown fields.
-func decode(data []byte, c *Config) error {
+func decode(data []byte, c any) error {
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(c); err != nil {
@@ -282,6 +282,11 @@ func (c Config) Validate() error {
 	}
 	if !idPattern.MatchString(c.Venue) {
 		return fmt.Errorf("venue %q: use 1 to 64 of A-Z a-z 0-9 . _ -", c.Venue)
+	}
+	for _, id := range []struct{ name, value string }{{"mqtt.tenant (--tenant)", c.MQTT.Tenant}, {"mqtt.group (--group)", c.MQTT.Group}} {
+		if id.value != "" && !idPattern.MatchString(id.value) {
+			return fmt.Errorf("%s %q: use 1 to 64 of A-Z a-z 0-9 . _ -", id.name, id.value)
+		}
 	}
 	switch {
 	case c.RetentionDays < 0:

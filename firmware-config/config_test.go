@@ -226,3 +226,36 @@ func normal(c Config) Config {
 	}
 	return c
 }
+
+func TestParseRemote(t *testing.T) {
+	r, err := ParseRemote([]byte(`{"venue": "hall-2", "dedupe": "5s", "retention_days": 7}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := Config{Venue: "hall-1", Dedupe: Duration(time.Second), RetentionDays: 30}.WithRemote(r)
+	if c.Venue != "hall-2" || c.Dedupe != Duration(5*time.Second) || c.RetentionDays != 7 {
+		t.Errorf("WithRemote = %+v", c)
+	}
+	if c := (Config{Venue: "hall-1"}).WithRemote(Remote{}); c.Venue != "hall-1" {
+		t.Errorf("an empty remote changed the venue: %q", c.Venue)
+	}
+	for _, bad := range []string{`{"source": "demo:"}`, `{"venue": "a b"}`, `{"retention_days": -1}`, `{"dedupe": "0s"}`, `[]`} {
+		if _, err := ParseRemote([]byte(bad)); err == nil {
+			t.Errorf("ParseRemote(%s): got no error", bad)
+		}
+	}
+}
+
+func FuzzParseRemote(f *testing.F) {
+	f.Add([]byte(`{"venue": "hall-2", "dedupe": "-1s", "retention_days": 7}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		r, err := ParseRemote(data)
+		if err != nil {
+			return
+		}
+		c := Config{Device: "d", Venue: "v", Source: "demo:", Data: "x"}.WithRemote(r)
+		if err := c.Validate(); err != nil {
+			t.Fatalf("a remote config that passed makes an invalid config: %v", err)
+		}
+	})
+}

@@ -1,6 +1,7 @@
 package terminal
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/fuscan/fuscan/internal/testkeys"
@@ -90,5 +91,16 @@ func FuzzVerify(f *testing.F) {
 			t.Fatalf("pass without a format")
 		}
 		_ = credential.StepAt(d.At)
+	})
+}
+
+func FuzzParseRevocationDelta(f *testing.F) {
+	f.Add([]byte("+FSC-1\n-sha256:" + strings.Repeat("ab", 32) + "\n# c\n"))
+	f.Add([]byte("+\n-\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		add, remove, err := ParseRevocationDelta(data)
+		if err != nil && (add != nil || remove != nil) {
+			t.Fatalf("an error with entries: %v", err)
+		}
 	})
 }

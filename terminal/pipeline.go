@@ -73,8 +73,9 @@ type Pipeline struct {
 	now    func() time.Time
 	logger *slog.Logger
 
-	mu    sync.Mutex // serialises de-duplication and verification
+	mu    sync.Mutex // serialises de-duplication and verification; guards venue and dedup
 	dedup *dedupe
+	venue string
 	outMu sync.Mutex // serialises outputs
 
 	stats stats
@@ -82,16 +83,33 @@ type Pipeline struct {
 
 // NewPipeline returns a pipeline configured by cfg.
 func NewPipeline(cfg PipelineConfig) *Pipeline {
-	p := &Pipeline{cfg: cfg, now: cfg.Now, logger: cfg.Logger}
+	p := &Pipeline{cfg: cfg, now: cfg.Now, logger: cfg.Logger, venue: cfg.Venue}
 	if p.now == nil {
 		p.now = time.Now
 	}
 	if p.logger == nil {
 		p.logger = slog.Default()
 	}
-	p.dedup = newDedupe(cmp.Or(cfg.DedupeWindow, DefaultDedupeWindow), DefaultDedupeMemory)
+	p.SetDedupeWindow(cfg.DedupeWindow)
 	p.stats.init()
 	return p
+}
+
+// SetVenue makes venue the venue of the decisions from the next one on:
+// an administrator moved the terminal.
+func (p *Pipeline) SetVenue(venue string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.venue = venue
+}
+
+// SetDedupeWindow sets the de-duplication window from the next sighting
+// on, as PipelineConfig.DedupeWindow does; codes seen so far are
+// forgotten.
+func (p *Pipeline) SetDedupeWindow(window time.Duration) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.dedup = newDedupe(cmp.Or(window, DefaultDedupeWindow), DefaultDedupeMemory)
 }
 
 // Run decides the codes in frames until frames is closed (it returns nil)
@@ -228,6 +246,7 @@ func (p *Pipeline) decide(ctx context.Context, text string, at time.Time) {
 type pending struct {
 	text  string
 	at    time.Time
+	venue string
 	d     Decision
 	r     *Record
 	err   error // the log's, when the commit failed
@@ -245,11 +264,11 @@ func (p *Pipeline) verify(text string, at time.Time) *pending {
 		return nil
 	}
 	t := p.now()
-	d := &pending{text: text, at: at, d: p.cfg.Verifier.VerifyAt(text, at)}
+	d := &pending{text: text, at: at, d: p.cfg.Verifier.VerifyAt(text, at), venue: p.venue}
 	p.mu.Unlock()
 	d.stage = p.now()
 	d.lat.verify = d.stage.Sub(t)
-	d.r = NewRecord(&d.d, p.cfg.Device, p.cfg.Venue, p.cfg.SerialKey)
+	d.r = NewRecord(&d.d, p.cfg.Device, d.venue, p.cfg.SerialKey)
 	d.r.LatencyUS = max(p.now().Sub(at), 0).Microseconds()
 	return d
 }
@@ -282,7 +301,7 @@ func (p *Pipeline) commit(ds []*pending) {
 			"verdict", d.d.Verdict, "reason", d.d.Reason, "err", err)
 		d.err = err
 		d.d = faultDecision(d.d, fmt.Errorf("scan log: %w", err))
-		d.r = NewRecord(&d.d, p.cfg.Device, p.cfg.Venue, p.cfg.SerialKey)
+		d.r = NewRecord(&d.d, p.cfg.Device, d.venue, p.cfg.SerialKey)
 	}
 }
 

@@ -519,3 +519,22 @@ func (slowDecoder) Decode(image.Image) ([]string, error) {
 	time.Sleep(50 * time.Microsecond)
 	return nil, errors.New("no code")
 }
+
+// TestSetVenueAndDedupe: a venue or window set while the pipeline runs
+// applies from the next decision on.
+func TestSetVenueAndDedupe(t *testing.T) {
+	text, trust := cardCode(t, 1)
+	log := &memLog{}
+	p := newTestPipeline(t, trust, nil, log)
+	p.Submit(context.Background(), text, t0)
+	p.Submit(context.Background(), text, t0.Add(time.Second)) // within the default window: a repeat
+	p.SetVenue("V2")
+	p.SetDedupeWindow(-1) // every sighting
+	p.Submit(context.Background(), text, t0.Add(2*time.Second))
+	if n := log.len(); n != 2 {
+		t.Fatalf("got %d records, want 2", n)
+	}
+	if v1, v2 := log.records[0].Venue, log.records[1].Venue; v1 != "V1" || v2 != "V2" {
+		t.Errorf("venues %q %q, want V1 V2", v1, v2)
+	}
+}

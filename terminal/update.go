@@ -1,8 +1,10 @@
 package terminal
 
 import (
+	"crypto/sha256"
 	"errors"
 	"fmt"
+	"strings"
 )
 
 // The reasons Trust.Replaces refuses a snapshot.
@@ -35,4 +37,31 @@ func (t *Trust) Replaces(cur *Trust) error {
 		return fmt.Errorf("trust version %d, in use %d: %w", t.Version, cur.Version, ErrNotNewer)
 	}
 	return nil
+}
+
+// ParseRevocationDelta reads a change to a revocation list: one entry per
+// line, "+" and an entry to revoke, or "-" and an entry to lift, each entry
+// as ParseRevocations reads it. Blank lines and lines starting with # are
+// skipped.
+func ParseRevocationDelta(data []byte) (add, remove [][sha256.Size]byte, err error) {
+	var plus, minus []byte
+	for i, line := range strings.Split(string(data), "\n") {
+		s := strings.TrimSpace(line)
+		switch {
+		case s == "" || strings.HasPrefix(s, "#"):
+		case s[0] == '+':
+			plus = append(append(plus, s[1:]...), '\n')
+		case s[0] == '-':
+			minus = append(append(minus, s[1:]...), '\n')
+		default:
+			return nil, nil, fmt.Errorf("revocations delta: line %d: want + or - and an entry", i+1)
+		}
+	}
+	if add, err = ParseRevocations(plus); err != nil {
+		return nil, nil, fmt.Errorf("revocations delta: added: %w", err)
+	}
+	if remove, err = ParseRevocations(minus); err != nil {
+		return nil, nil, fmt.Errorf("revocations delta: lifted: %w", err)
+	}
+	return add, remove, nil
 }

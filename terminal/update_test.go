@@ -1,6 +1,7 @@
 package terminal
 
 import (
+	"encoding/hex"
 	"errors"
 	"testing"
 )
@@ -25,6 +26,23 @@ func TestTrustReplaces(t *testing.T) {
 	for _, c := range cases {
 		if got := c.next.Replaces(c.cur); !errors.Is(got, c.want) || (got == nil) != (c.want == nil) {
 			t.Errorf("%s: got %v, want %v", c.name, got, c.want)
+		}
+	}
+}
+
+func TestParseRevocationDelta(t *testing.T) {
+	h := RevocationHash("FSC-2")
+	data := []byte("# delta 11 -> 12\n+FSC-1\n\n- sha256:" + hex.EncodeToString(h[:]) + "\n")
+	add, remove, err := ParseRevocationDelta(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(add) != 1 || add[0] != RevocationHash("FSC-1") || len(remove) != 1 || remove[0] != h {
+		t.Errorf("add %x remove %x", add, remove)
+	}
+	for _, bad := range []string{"FSC-1", "+sha256:zz", "*FSC-1"} {
+		if _, _, err := ParseRevocationDelta([]byte(bad)); err == nil {
+			t.Errorf("%q: got no error", bad)
 		}
 	}
 }

@@ -32,6 +32,7 @@ type session struct {
 	cursor, sent uint64 // the log's outbox cursor; the last seq sent
 	inflight     []*batch
 	hold         time.Time // after a refused batch: send nothing before it
+	offline      time.Time // when the link was lost before this session
 	backlogWas   bool      // the last fill found records to send
 }
 
@@ -66,15 +67,15 @@ func (l *Link) session(ctx context.Context) error {
 	if err := s.subscribe(); err != nil {
 		return err
 	}
-	offline := l.State().OfflineSince
+	s.offline = l.State().OfflineSince
 	l.setState(func(st *State) {
 		st.Connected, st.Since, st.OfflineSince, st.LastError = true, l.now(), time.Time{}, ""
 	})
 	l.logger.Info("hub link up", "broker", l.opts.Broker, "device", l.opts.Device)
 	s.cursor = l.opts.Log.Acked()
 	s.sent = s.cursor
-	s.publishStatus(offline)
-	err := s.run(ctx, offline)
+	s.publishStatus()
+	err := s.run(ctx)
 	if ctx.Err() != nil {
 		stopped := wire.Encode(wire.Status{Online: false, Reason: "stopped", Time: l.now().UTC(), Device: l.opts.Device})
 		s.client.Publish(l.topic(wire.LeafStatus), 1, true, stopped).WaitTimeout(2 * time.Second)
@@ -168,7 +169,7 @@ func (s *session) applyUpdates() {
 }
 
 // publishStatus publishes the retained status.
-func (s *session) publishStatus(offlineSince time.Time) {
+func (s *session) publishStatus() {
 	l := s.l
 	var st wire.Status
 	if l.opts.Status != nil {
@@ -176,7 +177,7 @@ func (s *session) publishStatus(offlineSince time.Time) {
 	} else {
 		st.Acked = l.opts.Log.Acked()
 	}
-	st.Online, st.Reason, st.Time, st.Device, st.OfflineSince = true, "", l.now().UTC(), l.opts.Device, offlineSince
+	st.Online, st.Reason, st.Time, st.Device, st.OfflineSince = true, "", l.now().UTC(), l.opts.Device, s.offline
 	if st.Group == "" {
 		st.Group = l.opts.Group
 	}
@@ -187,7 +188,7 @@ func (s *session) publishStatus(offlineSince time.Time) {
 }
 
 // run drains the log until the connection is lost or ctx is done.
-func (s *session) run(ctx context.Context, offline time.Time) error {
+func (s *session) run(ctx context.Context) error {
 	l := s.l
 	status := time.NewTicker(l.opts.StatusEvery)
 	defer status.Stop()
@@ -211,7 +212,7 @@ func (s *session) run(ctx context.Context, offline time.Time) error {
 		case <-l.wake:
 		case <-poll.C:
 		case <-status.C:
-			s.publishStatus(offline)
+			s.publishStatus()
 		case <-check.C:
 			s.checkTimeout()
 		}
@@ -232,9 +233,9 @@ func (s *session) fill() error {
 		}
 		if len(recs) == 0 {
 			if s.backlogWas && len(s.inflight) == 0 {
-				s.publishStatus(time.Time{}) // drained: say so at once
+				s.publishStatus() // drained: say so at once
+				s.backlogWas = false
 			}
-			s.backlogWas = false
 			return nil
 		}
 		raw := make([]cbor.RawMessage, len(recs))

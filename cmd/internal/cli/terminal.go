@@ -35,6 +35,11 @@ var stringFields = []struct {
 	{"listen", "serve /healthz, /metrics and /backup on `ADDR` (default " + firmwareconfig.DefaultListen + ";\n" +
 		"\"off\" for none; port 0 picks a free port). /backup serves a copy of the\n" +
 		"whole scan log, and none of them asks for a password: keep it on loopback", func(c *firmwareconfig.Config) *string { return &c.Listen }},
+	{"broker", "MQTT broker `URL` of the hub: tcp://HOST:1883, ssl://HOST:8883 (default:\nnone, the terminal stays offline)", func(c *firmwareconfig.Config) *string { return &c.MQTT.Broker }},
+	{"tenant", "`TENANT`, the topic level under fuscan/v1/ (default " + firmwareconfig.DefaultTenant + ")", func(c *firmwareconfig.Config) *string { return &c.MQTT.Tenant }},
+	{"group", "the device `GROUP` that group updates address", func(c *firmwareconfig.Config) *string { return &c.MQTT.Group }},
+	{"mqtt-user", "broker `USER` name (default: the device id when a password file is set)", func(c *firmwareconfig.Config) *string { return &c.MQTT.User }},
+	{"mqtt-password-file", "`FILE` holding the broker password", func(c *firmwareconfig.Config) *string { return &c.MQTT.PasswordFile }},
 }
 
 // TerminalFlags defines on fs the flags of a terminal (fuscand, the
@@ -45,7 +50,7 @@ var stringFields = []struct {
 func TerminalFlags(fs *flag.FlagSet) func() (firmwareconfig.Config, error) {
 	var (
 		config, profile, dedupe string
-		keys                    List
+		keys, roots             List
 		retention               int
 	)
 	fs.StringVar(&config, "config", "", "JSON config `FILE` (firmware-config/schema.json); relative paths in it\nare relative to the file")
@@ -55,6 +60,7 @@ func TerminalFlags(fs *flag.FlagSet) func() (firmwareconfig.Config, error) {
 		values[f.name] = fs.String(f.name, "", f.usage)
 	}
 	fs.Var(&keys, "keys", "PEM public keys or certificates trusted in addition to the trust snapshot:\n`FILES` comma-separated, or the flag repeated")
+	fs.Var(&roots, "roots", "PEM `FILES` of the root keys that may sign update bundles, comma-separated\nor the flag repeated")
 	fs.StringVar(&dedupe, "dedupe", "", fmt.Sprintf("the same code within `D` is one decision (default %v; negative: decide\nevery sighting)", terminal.DefaultDedupeWindow))
 	fs.IntVar(&retention, "retention-days", 0, fmt.Sprintf("keep acknowledged records `N` days (default %d)", firmwareconfig.DefaultRetentionDays))
 	return func() (firmwareconfig.Config, error) {
@@ -80,6 +86,9 @@ func TerminalFlags(fs *flag.FlagSet) func() (firmwareconfig.Config, error) {
 		}
 		if given["keys"] {
 			cfg.Keys = keys.Values
+		}
+		if given["roots"] {
+			cfg.MQTT.Roots = roots.Values
 		}
 		if given["retention-days"] {
 			cfg.RetentionDays = retention

@@ -30,6 +30,9 @@ import (
 	"time"
 
 	firmwareconfig "github.com/fuscan/fuscan/firmware-config"
+	"github.com/fuscan/fuscan/sync/bundle"
+	"github.com/fuscan/fuscan/sync/mqttlink"
+	"github.com/fuscan/fuscan/sync/wire"
 	"github.com/fuscan/fuscan/terminal"
 	"github.com/fuscan/fuscan/terminal/boltstore"
 	"github.com/fuscan/fuscan/terminal/gate"
@@ -86,7 +89,6 @@ type Engine struct {
 	logger   *slog.Logger
 	now      func() time.Time
 	store    *boltstore.Store
-	trust    *terminal.Trust
 	verifier *terminal.Verifier
 	pipeline *terminal.Pipeline
 	source   source.Source
@@ -95,10 +97,18 @@ type Engine struct {
 
 	commitFailed atomic.Bool // the newest decision could not be logged
 
-	mu      sync.Mutex // guards the fields below
-	src     sourceState
-	lastErr string
-	purged  int
+	upd   sync.Mutex // guards parts; one update is applied at a time
+	parts trustParts
+
+	updater *bundle.Updater // nil without a broker
+	link    *mqttlink.Link  // nil without a broker
+
+	mu         sync.Mutex // guards the fields below, and cfg's Venue, Dedupe and RetentionDays
+	src        sourceState
+	lastErr    string
+	purged     int
+	lastUpdate wire.Report // the outcome of the last update bundle
+	hubAhead   uint64      // the hub holds records up to it that the log has lost; 0: none
 }
 
 // sourceState is what the source is doing.
@@ -137,9 +147,6 @@ func Open(opts Options) (*Engine, error) {
 	if err != nil {
 		return nil, fmt.Errorf("engine: %w: %w", ErrConfig, err)
 	}
-	if cfg.MQTT.Broker != "" {
-		e.logger.Warn("mqtt is configured, but this build has no uplink yet: the scan log stays on this device", "broker", cfg.MQTT.Broker)
-	}
 	e.replay = source.IsReplay(e.source)
 	if err := os.MkdirAll(cfg.Data, 0o700); err != nil {
 		return nil, fmt.Errorf("engine: data directory: %w", err)
@@ -150,22 +157,53 @@ func Open(opts Options) (*Engine, error) {
 	if err != nil {
 		return nil, fmt.Errorf("engine: %w", err)
 	}
-	if err := e.loadTrust(); err != nil {
+	trust, err := e.loadTrust()
+	if err != nil {
 		e.store.Close()
 		return nil, fmt.Errorf("engine: %w", err)
 	}
-	e.verifier = terminal.NewVerifier(e.trust, &terminal.Options{Now: e.now, Replays: e.store, Floor: e.store.Floor})
+	if err := e.remoteConfig(); err != nil {
+		e.store.Close()
+		return nil, fmt.Errorf("engine: %w", err)
+	}
+	cfg = e.cfg
+	e.verifier = terminal.NewVerifier(trust, &terminal.Options{Now: e.now, Replays: e.store, Floor: e.store.Floor})
 	outputs := append(slices.Clone(opts.Outputs), g, logOutput{e})
 	e.pipeline = terminal.NewPipeline(terminal.PipelineConfig{
 		Verifier: e.verifier, Decoder: newFrameDecoder(time.Duration(cfg.DecodeBudget)), Log: e.store,
 		Outputs: outputs, Device: cfg.Device, Venue: cfg.Venue, SerialKey: e.store.SerialKey(),
 		DedupeWindow: time.Duration(cfg.Dedupe), Now: e.now, Logger: e.logger,
 	})
+	if err := e.openLink(); err != nil {
+		e.store.Close()
+		return nil, fmt.Errorf("engine: %w", err)
+	}
 	return e, nil
 }
 
-// Config returns the configuration the engine runs, defaults applied.
-func (e *Engine) Config() firmwareconfig.Config { return e.cfg }
+// remoteConfig lays the settings of the config bundle in effect, if any,
+// over the configuration: the administrator's latest word wins over the
+// file and the flags.
+func (e *Engine) remoteConfig() error {
+	a := e.parts.applied[kindConfig]
+	if a == nil {
+		return nil
+	}
+	r, err := firmwareconfig.ParseRemote(a.Data)
+	if err != nil {
+		return fmt.Errorf("stored config bundle: %w", err)
+	}
+	e.cfg = e.cfg.WithRemote(r)
+	return nil
+}
+
+// Config returns the configuration the engine runs, defaults and the
+// config bundle in effect applied.
+func (e *Engine) Config() firmwareconfig.Config {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.cfg
+}
 
 // Pipeline returns the engine's pipeline, for Submit and Stats.
 func (e *Engine) Pipeline() *terminal.Pipeline { return e.pipeline }
@@ -173,8 +211,11 @@ func (e *Engine) Pipeline() *terminal.Pipeline { return e.pipeline }
 // Store returns the engine's store.
 func (e *Engine) Store() *boltstore.Store { return e.store }
 
-// Trust returns the trust data the engine verifies with.
-func (e *Engine) Trust() *terminal.Trust { return e.trust }
+// Trust returns the trust data the engine verifies with now.
+func (e *Engine) Trust() *terminal.Trust { return e.verifier.Trust() }
+
+// Link returns the link to the hub, or nil when no broker is configured.
+func (e *Engine) Link() *mqttlink.Link { return e.link }
 
 // Run runs the source through the pipeline until the source is exhausted
 // (a dir: source without loop) or ctx is done. A camera's frames are
@@ -219,10 +260,20 @@ func (e *Engine) Run(ctx context.Context) error {
 			e.pipeline.SubmitAll(context.WithoutCancel(ctx), queued(t, texts))
 		}
 	}()
+	linkCtx, stopLink := context.WithCancel(context.WithoutCancel(ctx))
+	linkDone := make(chan struct{})
+	go func() {
+		defer close(linkDone)
+		if e.link != nil {
+			e.link.Run(linkCtx)
+		}
+	}()
 	e.runSource(ctx, frames, texts)
 	close(frames)
 	close(texts)
 	wg.Wait()
+	stopLink() // after the last decision: it says offline once all is logged
+	<-linkDone
 	return nil
 }
 
@@ -313,7 +364,7 @@ func (e *Engine) purgeLoop(ctx context.Context) {
 }
 
 func (e *Engine) purge() {
-	cut := e.now().Add(-time.Duration(e.cfg.RetentionDays) * 24 * time.Hour)
+	cut := e.now().Add(-time.Duration(e.Config().RetentionDays) * 24 * time.Hour)
 	n, err := e.store.Purge(cut)
 	if err != nil {
 		e.logger.Error("retention purge failed", "err", err)
@@ -341,6 +392,9 @@ type logOutput struct{ e *Engine }
 
 func (o logOutput) Show(_ context.Context, d *terminal.Decision, r *terminal.Record) error {
 	o.e.commitFailed.Store(r.Seq == 0)
+	if o.e.link != nil && r.Seq != 0 {
+		o.e.link.Notify()
+	}
 	o.e.logger.Info("decision", "seq", r.Seq, "verdict", d.Verdict.String(), "reason", string(d.Reason),
 		"format", r.Format, "issuer", r.Issuer, "latency", time.Duration(r.LatencyUS)*time.Microsecond)
 	return nil

@@ -10,6 +10,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/fuscan/fuscan/sync/wire"
 	"github.com/fuscan/fuscan/terminal"
 )
 
@@ -39,6 +40,32 @@ type Health struct {
 	TrustStale   bool      `json:"trust_stale"`
 	TrustDemo    bool      `json:"trust_demo"`
 	ClockFloor   time.Time `json:"clock_floor,omitzero"`
+
+	// Sync is the link to the hub; nil without a broker.
+	Sync *SyncHealth `json:"sync,omitempty"`
+}
+
+// SyncHealth is what /healthz reports of the link to the hub.
+type SyncHealth struct {
+	Broker       string    `json:"broker"`
+	Connected    bool      `json:"connected"`
+	Since        time.Time `json:"since,omitzero"`         // connected or lost since
+	OfflineSince time.Time `json:"offline_since,omitzero"` // zero while connected
+	LastError    string    `json:"last_error,omitempty"`
+	LastAck      time.Time `json:"last_ack,omitzero"`
+	// OldestUnsyncedAge is the age of the oldest record the hub has not
+	// acknowledged, in seconds; 0 when there is none.
+	OldestUnsyncedAge float64 `json:"oldest_unsynced_age_s"`
+	DrainRate         float64 `json:"drain_rate"` // records acknowledged a second, over 10 s
+	InFlight          int     `json:"in_flight"`  // batches waiting for their ack
+	// Clock is ok, untrusted or skewed (from the hub's); HubSkew is the
+	// terminal's clock minus the hub's, in seconds.
+	Clock   string                  `json:"clock"`
+	HubSkew float64                 `json:"hub_skew_s,omitempty"`
+	HubHeld uint64                  `json:"hub_held"` // the highest seq the hub holds
+	Updates map[string]wire.Applied `json:"updates"`  // versions in effect, by kind
+	// LastUpdate is the outcome of the last update bundle received.
+	LastUpdate *wire.Report `json:"last_update,omitempty"`
 }
 
 // Health reports the terminal's state. It is not OK while the source is
@@ -55,8 +82,9 @@ func (e *Engine) health(st terminal.Stats) Health {
 	e.mu.Unlock()
 	h.Uptime = now.Sub(e.started).Round(time.Second).String()
 	h.Decisions, h.LogErrors = st.Decisions, st.LogErrors
-	h.TrustVersion, h.TrustExpires, h.TrustDemo = e.trust.Version, e.trust.ExpiresAt, e.trust.Demo
-	h.TrustStale = !e.trust.ExpiresAt.IsZero() && now.After(e.trust.ExpiresAt)
+	t := e.verifier.Trust()
+	h.TrustVersion, h.TrustExpires, h.TrustDemo = t.Version, t.ExpiresAt, t.Demo
+	h.TrustStale = !t.ExpiresAt.IsZero() && now.After(t.ExpiresAt)
 	h.ClockFloor = e.store.Floor()
 	var reasons []string
 	if h.SourceState == string(sourceRetrying) {
@@ -79,8 +107,44 @@ func (e *Engine) health(st terminal.Stats) Health {
 	if now.Before(h.ClockFloor) || now.Year() < terminal.MinTrustedYear {
 		reasons = append(reasons, "clock untrusted")
 	}
+	if e.link != nil {
+		h.Sync = e.syncHealth(now, t)
+		switch {
+		case h.Sync.Clock == "skewed":
+			reasons = append(reasons, fmt.Sprintf("clock %.0f s away from the hub's", h.Sync.HubSkew))
+		case e.hubAheadOf() != 0:
+			reasons = append(reasons, fmt.Sprintf("the hub holds records up to %d that this log does not: records were lost here", e.hubAheadOf()))
+		}
+	}
 	h.OK, h.Reasons = len(reasons) == 0, reasons
 	return h
+}
+
+// syncHealth reports the link to the hub.
+func (e *Engine) syncHealth(now time.Time, t *terminal.Trust) *SyncHealth {
+	ls := e.link.State()
+	s := &SyncHealth{Broker: e.cfg.MQTT.Broker, Connected: ls.Connected, Since: ls.Since, OfflineSince: ls.OfflineSince,
+		LastError: ls.LastError, LastAck: ls.LastAck, DrainRate: ls.DrainRate, InFlight: ls.InFlight,
+		Clock: e.clockState(t.Policy.ClockSkew), HubHeld: ls.HubHeld, Updates: e.versions()}
+	if ls.HubSkewKnown {
+		s.HubSkew = ls.HubSkew.Seconds()
+	}
+	if at, ok := e.store.OldestUnsynced(); ok {
+		s.OldestUnsyncedAge = max(now.Sub(at), 0).Seconds()
+	}
+	e.mu.Lock()
+	if e.lastUpdate.Outcome != "" {
+		r := e.lastUpdate
+		s.LastUpdate = &r
+	}
+	e.mu.Unlock()
+	return s
+}
+
+func (e *Engine) hubAheadOf() uint64 {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.hubAhead
 }
 
 // Handler serves /healthz (JSON, 503 when not OK), /metrics (Prometheus

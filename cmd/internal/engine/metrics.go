@@ -33,9 +33,27 @@ var (
 	descTrustDemo  = desc("trust_demo", "1 when the published demo keys are trusted.")
 	descSourceUp   = desc("source_up", "1 while the source runs, 0 while it fails and is retried.")
 	descHealthy    = desc("healthy", "1 when /healthz reports ok.")
+
+	descSyncUp      = desc("sync_connected", "1 while the link to the hub is up.")
+	descOldest      = desc("sync_oldest_unsynced_seconds", "Age of the oldest record the hub has not acknowledged; 0 for none.")
+	descDrainRate   = desc("sync_drain_records_per_second", "Records the hub acknowledged a second, over the last 10 s.")
+	descLastAck     = desc("sync_last_ack_timestamp_seconds", "When the hub's last ack arrived (Unix time).")
+	descClockSkewed = desc("sync_clock_skewed", "1 when the clock is further from the hub's than the policy's clock skew.")
+	descUpdateVer   = desc("update_version", "Version in effect of each kind of update.", "kind")
+	descLastUpdate  = desc("update_last", "The last update bundle's outcome (always 1).", "kind", "outcome", "reason")
 )
 
-func (c *collector) Describe(ch chan<- *prometheus.Desc) { prometheus.DescribeByCollect(c, ch) }
+// Describe sends every descriptor, not only those of the metrics a scrape
+// happens to have (the sync metrics appear with a broker, the last update
+// after the first bundle).
+func (c *collector) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range []*prometheus.Desc{descDecisions, descFrames, descDropped, descDecodeErrs, descDuplicates,
+		descLogErrors, descOutErrors, descLatency, descLastSeq, descBacklog, descStoreBytes, descOverCap,
+		descTrustVer, descTrustAge, descTrustLeft, descTrustDemo, descSourceUp, descHealthy,
+		descSyncUp, descOldest, descDrainRate, descLastAck, descClockSkewed, descUpdateVer, descLastUpdate} {
+		ch <- d
+	}
+}
 
 func (c *collector) Collect(ch chan<- prometheus.Metric) {
 	e := c.e
@@ -73,14 +91,30 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 	gauge(descStoreBytes, float64(h.StoreSize))
 	gauge(descOverCap, b2f(h.OverCap))
 	now := e.now()
-	gauge(descTrustVer, float64(e.trust.Version))
-	if !e.trust.IssuedAt.IsZero() {
-		gauge(descTrustAge, now.Sub(e.trust.IssuedAt).Seconds())
+	t := e.verifier.Trust()
+	gauge(descTrustVer, float64(t.Version))
+	if !t.IssuedAt.IsZero() {
+		gauge(descTrustAge, now.Sub(t.IssuedAt).Seconds())
 	}
-	if !e.trust.ExpiresAt.IsZero() {
-		gauge(descTrustLeft, e.trust.ExpiresAt.Sub(now).Seconds())
+	if !t.ExpiresAt.IsZero() {
+		gauge(descTrustLeft, t.ExpiresAt.Sub(now).Seconds())
 	}
-	gauge(descTrustDemo, b2f(e.trust.Demo))
+	gauge(descTrustDemo, b2f(t.Demo))
+	if s := h.Sync; s != nil {
+		gauge(descSyncUp, b2f(s.Connected))
+		gauge(descOldest, s.OldestUnsyncedAge)
+		gauge(descDrainRate, s.DrainRate)
+		if !s.LastAck.IsZero() {
+			gauge(descLastAck, float64(s.LastAck.UnixNano())/1e9)
+		}
+		gauge(descClockSkewed, b2f(s.Clock == "skewed"))
+		for kind, a := range s.Updates {
+			gauge(descUpdateVer, float64(a.Version), kind)
+		}
+		if r := s.LastUpdate; r != nil {
+			gauge(descLastUpdate, 1, r.Kind, r.Outcome, r.Reason)
+		}
+	}
 	gauge(descSourceUp, b2f(h.SourceState != string(sourceRetrying)))
 	gauge(descHealthy, b2f(h.OK))
 }

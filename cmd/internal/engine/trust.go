@@ -14,93 +14,138 @@ import (
 // snapshotKind names the trust snapshot in the store.
 const snapshotKind = "snapshot"
 
-// loadTrust builds the trust the terminal verifies with: the configured
-// snapshot (or the one built in) or the one in the store, then the
-// configured extra keys and policy. A snapshot that may replace the stored
-// one (terminal.Trust.Replaces: newer, and not a demo) is stored, so the
+// trustParts are what the trust in use is built from: a snapshot, the
+// extra keys and policy of the config, and the update bundles applied.
+// Engine.upd guards them.
+type trustParts struct {
+	snapshot   []byte          // the snapshot document in use
+	snap       *terminal.Trust // snapshot parsed, for its version and demo flag
+	keys       []*terminal.Key // Config.Keys
+	filePolicy *terminal.Policy
+	applied    map[string]*applied // update bundles in effect, by kind
+}
+
+// loadTrust reads the trust parts and builds the trust the terminal
+// verifies with. The snapshot is the configured one (or the one built in)
+// or the one in the store: a snapshot that may replace the stored one
+// (terminal.Trust.Replaces: newer, and not a demo) is stored, so the
 // device keeps it without the file; otherwise the stored one is used, and
 // a file that lost is ignored with a warning. A demo snapshot is used only
-// while nothing is provisioned.
-func (e *Engine) loadTrust() error {
+// while nothing is provisioned. Then come the configured extra keys and
+// policy, and the update bundles applied earlier (see buildTrust).
+func (e *Engine) loadTrust() (*terminal.Trust, error) {
 	data, from := firmwareconfig.DefaultTrust(), "built-in snapshot"
 	if e.cfg.Trust != "" {
 		var err error
 		if data, err = readFile(e.cfg.Trust); err != nil {
-			return fmt.Errorf("trust snapshot: %w", err)
+			return nil, fmt.Errorf("trust snapshot: %w", err)
 		}
 		from = e.cfg.Trust
 	}
-	trust, err := terminal.ParseSnapshot(data)
+	snap, err := terminal.ParseSnapshot(data)
 	if err != nil {
-		return fmt.Errorf("trust snapshot %s: %w", from, err)
+		return nil, fmt.Errorf("trust snapshot %s: %w", from, err)
 	}
-	stored, err := e.storedTrust()
+	storedData, stored, err := e.storedTrust()
 	if err != nil {
-		return err
+		return nil, err
 	}
-	switch err := trust.Replaces(stored); {
+	switch err := snap.Replaces(stored); {
 	case err == nil:
-		if err := e.store.PutTrust(snapshotKind, trust.Version, data); err != nil {
-			return err
+		if err := e.store.PutTrust(snapshotKind, snap.Version, data); err != nil {
+			return nil, err
 		}
 	case stored != nil:
-		if e.cfg.Trust != "" && stored.Version != trust.Version {
+		if e.cfg.Trust != "" && stored.Version != snap.Version {
 			e.logger.Warn("trust snapshot file ignored: "+err.Error(),
-				"file", e.cfg.Trust, "file_version", trust.Version, "file_demo", trust.Demo, "stored_version", stored.Version)
+				"file", e.cfg.Trust, "file_version", snap.Version, "file_demo", snap.Demo, "stored_version", stored.Version)
 		}
-		trust, from = stored, "store"
+		data, snap, from = storedData, stored, "store"
 	}
+	e.parts.snapshot, e.parts.snap = data, snap
 	for _, path := range e.cfg.Keys {
 		data, err := readFile(path)
 		if err != nil {
-			return fmt.Errorf("keys: %w", err)
+			return nil, fmt.Errorf("keys: %w", err)
 		}
 		keys, err := terminal.ParseKeys(data)
 		if err != nil {
-			return fmt.Errorf("keys %s: %w", path, err)
+			return nil, fmt.Errorf("keys %s: %w", path, err)
 		}
-		for _, k := range keys {
-			trust.AddKey(k)
-		}
+		e.parts.keys = append(e.parts.keys, keys...)
 	}
 	if e.cfg.Policy != "" {
 		data, err := readFile(e.cfg.Policy)
 		if err != nil {
-			return fmt.Errorf("policy: %w", err)
+			return nil, fmt.Errorf("policy: %w", err)
 		}
-		p, err := terminal.ParsePolicy(data)
-		if err != nil {
-			return fmt.Errorf("policy %s: %w", e.cfg.Policy, err)
+		if e.parts.filePolicy, err = terminal.ParsePolicy(data); err != nil {
+			return nil, fmt.Errorf("policy %s: %w", e.cfg.Policy, err)
 		}
-		trust.Policy = *p
 	}
-	e.trust = trust
+	if e.parts.applied, err = e.loadApplied(); err != nil {
+		return nil, err
+	}
+	trust, err := e.parts.build()
+	if err != nil {
+		return nil, err
+	}
 	e.logger.Info("trust loaded", "from", from, "version", trust.Version, "keys", trust.KeyCount(),
 		"expires", trust.ExpiresAt, "policy_version", trust.Policy.Version)
 	if trust.Demo {
 		e.logger.Warn("TRUSTING THE PUBLISHED DEMO KEYS: anyone can make codes that pass; provision a production trust snapshot (trust in the config file)")
 	}
-	return nil
+	return trust, nil
 }
 
-// storedTrust returns the production snapshot in the store, or nil if
-// there is none.
-func (e *Engine) storedTrust() (*terminal.Trust, error) {
+// build returns the trust in use: the snapshot's keys and revocations,
+// the extra keys, the revocations of the last revocations bundle, and the
+// policy of the highest version among the snapshot's, the policy file's
+// and the last policy bundle's (a tie goes to the bundle, then the file).
+func (p *trustParts) build() (*terminal.Trust, error) {
+	t, err := terminal.ParseSnapshot(p.snapshot)
+	if err != nil {
+		return nil, fmt.Errorf("trust snapshot: %w", err) // parsed before: cannot happen
+	}
+	for _, k := range p.keys {
+		t.AddKey(k)
+	}
+	if a := p.applied[kindRevocations]; a != nil {
+		for _, h := range hashes(a.Data) {
+			t.RevokeHash(h)
+		}
+	}
+	if p.filePolicy != nil && p.filePolicy.Version >= t.Policy.Version {
+		t.Policy = *p.filePolicy
+	}
+	if a := p.applied[kindPolicy]; a != nil && a.Version >= t.Policy.Version {
+		pol, err := terminal.ParsePolicy(a.Data)
+		if err != nil {
+			return nil, fmt.Errorf("stored policy bundle: %w", err)
+		}
+		t.Policy = *pol
+	}
+	return t, nil
+}
+
+// storedTrust returns the production snapshot in the store, as a document
+// and parsed, or nils if there is none.
+func (e *Engine) storedTrust() ([]byte, *terminal.Trust, error) {
 	_, data, err := e.store.Trust(snapshotKind)
 	if errors.Is(err, boltstore.ErrNotFound) {
-		return nil, nil
+		return nil, nil, nil
 	}
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	t, err := terminal.ParseSnapshot(data)
 	if err != nil {
-		return nil, fmt.Errorf("stored trust snapshot: %w", err)
+		return nil, nil, fmt.Errorf("stored trust snapshot: %w", err)
 	}
 	if t.Demo {
-		return nil, nil
+		return nil, nil, nil
 	}
-	return t, nil
+	return data, t, nil
 }
 
 // readFile reads a snapshot, key or policy file: none is larger than a
