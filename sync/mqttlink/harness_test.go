@@ -321,4 +321,3 @@ func (p *proxy) serve(c net.Conn) {
 	go copyCut(up, c)
 	copyCut(c, up)
 }
-
