@@ -140,4 +140,3 @@ func checkPayload(kind string, version, base uint64, data []byte) error {
 	}
 	return nil
 }
-
