@@ -21,3 +21,14 @@ func TestVerdictNames(t *testing.T) {
 		}
 	}
 }
+
+func TestHintNames(t *testing.T) {
+	named := []Hint{HintHoldStill, HintCloser, HintLessGlare}
+	for i := range 256 {
+		h := Hint(i)
+		got, err := ParseHint(h.String())
+		if slices.Contains(named, h) != (err == nil) || err == nil && got != h {
+			t.Errorf("ParseHint(%q) = %v, %v", h, got, err)
+		}
+	}
+}

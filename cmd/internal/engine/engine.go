@@ -80,6 +80,14 @@ type Options struct {
 	PurgeEvery time.Duration
 	// NoSync skips fsync in the store: for tests of everything else only.
 	NoSync bool
+	// Frames is called with each frame of the source before it is
+	// decoded: a camera preview. It must return at once and must not keep
+	// the image, which the source may reuse. Nil: none.
+	Frames func(terminal.Frame)
+	// Hints is called when a frame shows a code that could not be read,
+	// with what the person at the camera should do. It must return at
+	// once. Nil: none.
+	Hints func(terminal.Hint)
 }
 
 // Engine is an open terminal. Run it once, then Close it.
@@ -268,13 +276,37 @@ func (e *Engine) Run(ctx context.Context) error {
 			e.link.Run(linkCtx)
 		}
 	}()
-	e.runSource(ctx, frames, texts)
+	src, stopTee := e.tee(frames)
+	e.runSource(ctx, src, texts)
+	stopTee()
 	close(frames)
 	close(texts)
 	wg.Wait()
 	stopLink() // after the last decision: it says offline once all is logged
 	<-linkDone
 	return nil
+}
+
+// tee returns the channel the source sends frames on: frames itself, or
+// one whose frames are shown to Options.Frames on their way to it; and
+// the function to call once the source has stopped sending.
+func (e *Engine) tee(frames chan<- terminal.Frame) (chan<- terminal.Frame, func()) {
+	if e.opts.Frames == nil {
+		return frames, func() {}
+	}
+	in := make(chan terminal.Frame)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for f := range in {
+			e.opts.Frames(f)
+			frames <- f
+		}
+	}()
+	return in, func() {
+		close(in)
+		<-done
+	}
 }
 
 // maxBatch bounds the scanned texts that wait for a commit, and so the
