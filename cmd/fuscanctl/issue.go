@@ -41,7 +41,7 @@ Kinds:
            signing certificate --cert (made by "keygen --cert")
 
 Data minimisation: --name and --id never enter the code. The name is masked
-before signing (张三 is signed as 张*) and only the last 4 characters of the
+before signing (张三 is signed as 张**) and only the last 4 characters of the
 ID number are signed, which is all a checkpoint shows. For dcc, --name is
 the family name and is signed as given, as the EU DCC standard has it
 (terminals show it masked); there is no --id.
@@ -56,7 +56,7 @@ is reported on stderr.`,
 		fs.StringVar(&o.kind, "kind", "", "`kind` of code: live, card, dynamic or dcc")
 		fs.StringVar(&o.key, "key", "", "issuer private key `file` (PEM, from keygen); its algorithm is the code's")
 		fs.StringVar(&o.issuer, "issuer", "", "issuer `id`, such as the GB/T 2260 code 350000 (dcc: a country code)")
-		fs.StringVar(&o.name, "name", "", "holder's `name`; signed masked (张三 → 张*). dcc: the family name")
+		fs.StringVar(&o.name, "name", "", "holder's `name`; signed masked (张三 → 张**). dcc: the family name")
 		fs.StringVar(&o.id, "id", "", "holder's ID `number`; only its last 4 characters are signed")
 		fs.StringVar(&o.color, "color", "", "health-code `colour`: green, yellow or red")
 		fs.Var(&o.iat, "iat", "issue `time`, RFC 3339 (default --at)")

@@ -16,10 +16,10 @@ import (
 func TestWriteHuman(t *testing.T) {
 	at := time.Date(2026, 3, 1, 1, 1, 0, 0, time.UTC)
 	card := terminal.Decision{Verdict: terminal.Pass, Reason: terminal.OK, At: at, Format: credential.KindCard,
-		Issuer: "350000", Name: "张*", IDTail: "1234", Color: credential.ColorGreen,
+		Issuer: "350000", Name: "张**", IDTail: "1234", Color: credential.ColorGreen,
 		IssuedAt: at.Add(-time.Minute), ExpiresAt: at.Add(30*24*time.Hour - time.Minute)}
 	live := card
-	live.Format, live.Name, live.IDTail = credential.KindLive, "欧***", "567X"
+	live.Format, live.Name, live.IDTail = credential.KindLive, "欧**", "567X"
 	live.Verdict, live.Reason, live.Detail = terminal.Deny, terminal.Expired, "expired 2026-03-01T01:05:00Z"
 	live.ExpiresAt = live.IssuedAt.Add(5 * time.Minute)
 	live.At = at.Add(10 * time.Minute)
@@ -33,13 +33,13 @@ func TestWriteHuman(t *testing.T) {
 		loc  *time.Location
 		want string
 	}{
-		{"pass card", card, time.UTC, "PASS  OK  card  张* ****1234  issuer 350000  valid until 2026-03-31\n" +
+		{"pass card", card, time.UTC, "PASS  OK  card  张** ****1234  issuer 350000  valid until 2026-03-31\n" +
 			"  Verified. Please go ahead. / 核验通过，请通行\n"},
-		{"pass card, local date", card, cst, "PASS  OK  card  张* ****1234  issuer 350000  valid until 2026-03-31\n" +
+		{"pass card, local date", card, cst, "PASS  OK  card  张** ****1234  issuer 350000  valid until 2026-03-31\n" +
 			"  Verified. Please go ahead. / 核验通过，请通行\n"},
-		{"yellow", yellow, time.UTC, "WARN  COLOR_YELLOW  card  张* ****1234  issuer 350000  valid until 2026-03-31\n" +
+		{"yellow", yellow, time.UTC, "WARN  COLOR_YELLOW  card  张** ****1234  issuer 350000  valid until 2026-03-31\n" +
 			"  Yellow code: staff will check with you. / 黄码：请工作人员核查\n"},
-		{"expired live, with detail", live, cst, "DENY  EXPIRED  live  欧*** ****567X  issuer 350000  expired 2026-03-01 09:05 CST\n" +
+		{"expired live, with detail", live, cst, "DENY  EXPIRED  live  欧** ****567X  issuer 350000  expired 2026-03-01 09:05 CST\n" +
 			"  Code expired. Please refresh it or get a new one. / 码已过期，请刷新或重新申领\n" +
 			"  detail: expired 2026-03-01T01:05:00Z\n"},
 		{"unknown key", terminal.Decision{Verdict: terminal.Deny, Reason: terminal.KeyUnknown, Format: credential.KindCard,
@@ -77,7 +77,7 @@ func TestVerifyHuman(t *testing.T) {
 	if r.code != exitOK {
 		t.Fatalf("exit %d, want 0 for a deny; stderr %s", r.code, r.stderr)
 	}
-	want := regexp.MustCompile(`^DENY  COLOR_RED  card  张\* \*\*\*\*1234  issuer 350000  valid until \d{4}-\d\d-\d\d\n` +
+	want := regexp.MustCompile(`^DENY  COLOR_RED  card  张\*\* \*\*\*\*1234  issuer 350000  valid until \d{4}-\d\d-\d\d\n` +
 		`  Red code: entry not allowed\. Please speak to staff\. / 红码：禁止通行，请联系工作人员\n$`)
 	if !want.MatchString(r.stdout) {
 		t.Errorf("stdout\n%s\ndoes not match\n%s", r.stdout, want)

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/fxamacker/cbor/v2"
@@ -237,13 +238,15 @@ func (c *Claims) check() error {
 }
 
 // textOK reports whether s fits max bytes and has no control characters
-// (which could forge lines in logs and on screens).
+// (which could forge lines in logs and on screens) and no invisible format
+// characters (Unicode category Cf: bidirectional overrides such as U+202E,
+// which reorder a printed line, zero-width characters, the BOM).
 func textOK(s string, max int) bool {
 	if len(s) > max || !utf8.ValidString(s) {
 		return false
 	}
 	for _, r := range s {
-		if r < 0x20 || (r >= 0x7f && r < 0xa0) || r == 0x2028 || r == 0x2029 {
+		if r < 0x20 || (r >= 0x7f && r < 0xa0) || r == 0x2028 || r == 0x2029 || unicode.Is(unicode.Cf, r) {
 			return false
 		}
 	}
