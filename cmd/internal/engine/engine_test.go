@@ -453,7 +453,9 @@ func TestDemoSource(t *testing.T) {
 		t.Skip("renders hundreds of frames: minutes under the race detector")
 	}
 	rec := &recorder{}
-	e := open(t, Options{Config: config(t, "demo:?fps=max&width=640&height=360"), Outputs: []terminal.Output{rec}})
+	var previewed atomic.Int64
+	e := open(t, Options{Config: config(t, "demo:?fps=max&width=640&height=360"), Outputs: []terminal.Output{rec},
+		Frames: func(terminal.Frame) { previewed.Add(1) }})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error)
 	go func() { done <- e.Run(ctx) }()
@@ -474,6 +476,10 @@ func TestDemoSource(t *testing.T) {
 	}
 	if n, _, err := e.Store().Verify(); err != nil || n != uint64(len(rec.all())) {
 		t.Errorf("Verify = %d, %v; want the %d decisions shown", n, err, len(rec.all()))
+	}
+	// Every frame the pipeline saw passed the preview first.
+	if st := e.Pipeline().Stats(); previewed.Load() < int64(st.Frames) || st.Frames == 0 {
+		t.Errorf("%d frames previewed, %d reached the pipeline", previewed.Load(), st.Frames)
 	}
 }
 
