@@ -14,6 +14,12 @@
 // A trust snapshot marked demo trusts keys whose private halves are
 // published: Open logs a warning, and Health and the metrics say so, for as
 // long as it is in use.
+//
+// A store that is damaged but readable (an invalid meta page, seqs
+// skipped, a broken chain: boltstore.Damage) is opened and used, so that
+// the terminal keeps deciding; the store logs the damage at Open, and
+// Health and the metrics report it until the records concerned are
+// purged. A store that cannot be read safely fails Open.
 package engine
 
 import (
