@@ -348,3 +348,31 @@ func TestSeqFileTornSlot(t *testing.T) {
 		t.Errorf("another store's file: found %v, err %v; want not found, with the reason", ok, err)
 	}
 }
+
+// TestSkipTo: a log behind the hub's witness skips to it; the next record
+// takes the seq after, the chain links over the gap, and Damage says so.
+func TestSkipTo(t *testing.T) {
+	s, err := Open(filepath.Join(t.TempDir(), "terminal.db"), &Options{Device: "d1", NoSync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	appendN(t, s, 0, 3)
+	if g, err := s.SkipTo(2, "hub"); err != nil || g.To != 0 {
+		t.Fatalf("SkipTo below the head: %v %v, want nothing", g, err)
+	}
+	g, err := s.SkipTo(10, "the hub holds records up to 10")
+	if err != nil || g.From != 4 || g.To != 10 {
+		t.Fatalf("SkipTo(10) = %v, %v; want a gap 4-10", g, err)
+	}
+	appendN(t, s, 3, 1)
+	if c, _ := s.Counters(); c.LastSeq != 11 {
+		t.Errorf("next record is seq %d, want 11", c.LastSeq)
+	}
+	if n, _, err := s.Verify(); err != nil || n != 4 {
+		t.Errorf("Verify = %d, %v; want 4 records and a whole chain", n, err)
+	}
+	if d := s.Damage(); len(d.Gaps) != 1 || d.Skipped() != 7 {
+		t.Errorf("Damage = %+v", d)
+	}
+}

@@ -122,7 +122,6 @@ type Engine struct {
 	lastErr    string
 	purged     int
 	lastUpdate wire.Report // the outcome of the last update bundle
-	hubAhead   uint64      // the hub holds records up to it that the log has lost; 0: none
 }
 
 // sourceState is what the source is doing.

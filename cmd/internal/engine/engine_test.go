@@ -169,8 +169,12 @@ func TestSourceRetry(t *testing.T) {
 	if _, m := get(t, srv.URL+"/metrics"); !strings.Contains(m, "fuscan_source_up 0") || !strings.Contains(m, "fuscan_healthy 0") {
 		t.Errorf("/metrics lacks fuscan_source_up 0 and fuscan_healthy 0:\n%s", grep(m, "fuscan_"))
 	}
-	// The device appears: the next retry runs it.
-	if err := os.WriteFile(missing, []byte("FSC1:NOT A CODE\n"), 0o600); err != nil {
+	// The device appears, whole (a rename: a retry must not find it
+	// empty): the next retry runs it.
+	if err := os.WriteFile(missing+".new", []byte("FSC1:NOT A CODE\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(missing+".new", missing); err != nil {
 		t.Fatal(err)
 	}
 	waitFor(t, e, func(h Health) bool { return h.Decisions == 1 })

@@ -122,11 +122,8 @@ func (e *Engine) health(st terminal.Stats) Health {
 	}
 	if e.link != nil {
 		h.Sync = e.syncHealth(now, t)
-		switch {
-		case h.Sync.Clock == "skewed":
+		if h.Sync.Clock == "skewed" {
 			reasons = append(reasons, fmt.Sprintf("clock %.0f s away from the hub's", h.Sync.HubSkew))
-		case e.hubAheadOf() != 0:
-			reasons = append(reasons, fmt.Sprintf("the hub holds records up to %d that this log does not: records were lost here", e.hubAheadOf()))
 		}
 	}
 	h.OK, h.Reasons = len(reasons) == 0, reasons
@@ -154,11 +151,6 @@ func (e *Engine) syncHealth(now time.Time, t *terminal.Trust) *SyncHealth {
 	return s
 }
 
-func (e *Engine) hubAheadOf() uint64 {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	return e.hubAhead
-}
 
 // Handler serves /healthz (JSON, 503 when not OK), /metrics (Prometheus
 // text format) and /backup (a consistent copy of the store, for the

@@ -10,8 +10,13 @@ import (
 // counted twice and the decision path does no metrics work.
 type collector struct{ e *Engine }
 
+// descs holds every descriptor desc made, for Describe.
+var descs []*prometheus.Desc
+
 func desc(name, help string, labels ...string) *prometheus.Desc {
-	return prometheus.NewDesc("fuscan_"+name, help, labels, nil)
+	d := prometheus.NewDesc("fuscan_"+name, help, labels, nil)
+	descs = append(descs, d)
+	return d
 }
 
 var (
@@ -50,10 +55,7 @@ var (
 // happens to have (the sync metrics appear with a broker, the last update
 // after the first bundle).
 func (c *collector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{descDecisions, descFrames, descDropped, descDecodeErrs, descDuplicates,
-		descLogErrors, descOutErrors, descLatency, descLastSeq, descBacklog, descStoreBytes, descOverCap,
-		descTrustVer, descTrustAge, descTrustLeft, descTrustDemo, descSourceUp, descHealthy,
-		descSyncUp, descOldest, descDrainRate, descLastAck, descClockSkewed, descUpdateVer, descLastUpdate} {
+	for _, d := range descs {
 		ch <- d
 	}
 }
