@@ -151,7 +151,6 @@ func (e *Engine) syncHealth(now time.Time, t *terminal.Trust) *SyncHealth {
 	return s
 }
 
-
 // Handler serves /healthz (JSON, 503 when not OK), /metrics (Prometheus
 // text format) and /backup (a consistent copy of the store, for the
 // fuscanctl log commands while the terminal holds the file).
