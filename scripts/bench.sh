@@ -47,3 +47,7 @@ echo
 echo "terminal: durable decisions a second (fsync'd, group commit across lanes) and frame-to-logged-verdict latency at 720p (real decoder, verifier and store):"
 go test -run '^$' -bench '^BenchmarkDurable(Decisions|ScannerList)$' -benchtime 2s ./cmd/internal/engine/ | grep -E '^Benchmark'
 go test -run '^$' -bench '^BenchmarkFrameToVerdict$' -benchtime 300x ./cmd/internal/engine/ | grep -E '^Benchmark'
+
+echo
+echo "hub: 150,000 records drained by 20 devices at once into fuscan-hub (a process of its own), 2000-record batches, each acked after the fsync'd commit; embedded broker and Mosquitto; the hub's RSS after the run and at its peak:"
+go test -run '^$' -bench '^BenchmarkHub$' -benchtime 1x ./cmd/fuscan-hub/ | grep -E '^Benchmark'

@@ -3,9 +3,10 @@
 # everything is already there it returns at once, without touching apt.
 #   cgo (go-fitz's bundled MuPDF): gcc libc6-dev
 #   PDF checks in tests:           qpdf
+#   the hub tests' external broker: mosquitto
 set -euo pipefail
 
-packages=(gcc libc6-dev qpdf)
+packages=(gcc libc6-dev qpdf mosquitto)
 
 missing=()
 for p in "${packages[@]}"; do
