@@ -93,14 +93,32 @@ type wireHCert struct {
 // wireEntry holds the fields fuscan reads of v, t and r entries; the others
 // (target disease, product, issuer...) are ignored.
 type wireEntry struct {
-	DN int    `cbor:"dn,omitempty"`
-	SD int    `cbor:"sd,omitempty"`
-	DT string `cbor:"dt,omitempty"` // v: date of vaccination
-	SC string `cbor:"sc,omitempty"`
-	TR string `cbor:"tr,omitempty"`
-	FR string `cbor:"fr,omitempty"` // r: date of the first positive test
-	CO string `cbor:"co"`
-	CI string `cbor:"ci"`
+	DN int      `cbor:"dn,omitempty"`
+	SD int      `cbor:"sd,omitempty"`
+	DT dateText `cbor:"dt,omitempty"` // v: date of vaccination
+	SC dateText `cbor:"sc,omitempty"` // t: sample time
+	TR string   `cbor:"tr,omitempty"`
+	FR dateText `cbor:"fr,omitempty"` // r: date of the first positive test
+	CO string   `cbor:"co"`
+	CI string   `cbor:"ci"`
+}
+
+// dateText is a date or time field of an entry: text as the schema has it,
+// or "" when an issuer wrote another type (early certificates carry the
+// sample time as an integer of milliseconds), which fuscan then treats as
+// unknown rather than guess its unit.
+type dateText string
+
+// UnmarshalCBOR reads a text string; any other well-formed item gives "".
+func (d *dateText) UnmarshalCBOR(data []byte) error {
+	if data[0]>>5 != 3 {
+		*d = ""
+		return nil
+	}
+	var s string
+	err := dccMode.Unmarshal(data, &s)
+	*d = dateText(s)
+	return err
 }
 
 // dccMode is cose.DecMode but allows tags, which some national DCC issuers
@@ -204,7 +222,8 @@ func readHCert(hc *wireHCert) (*DCC, error) {
 // readEntry checks one entry of type typ and returns what fuscan reads of
 // it, with the time that orders it among entries of its type: v the date
 // of vaccination (dt), t the sample time (sc), r the first positive test
-// (fr). A date that does not parse orders first.
+// (fr). A date that does not parse orders first; so does a test whose
+// sample time is unknown.
 func readEntry(typ string, e *wireEntry) (*DCC, time.Time, error) {
 	d := &DCC{Type: typ, ID: e.CI, Country: e.CO}
 	switch typ {
@@ -213,13 +232,13 @@ func readEntry(typ string, e *wireEntry) (*DCC, time.Time, error) {
 			return nil, time.Time{}, fmt.Errorf("dcc: dose numbers %d/%d", e.DN, e.SD)
 		}
 		d.Doses, d.TotalDoses = e.DN, e.SD
-		return d, entryDate(e.DT), nil
+		return d, entryDate(string(e.DT)), nil
 	case "t":
-		at, err := time.Parse(time.RFC3339, e.SC)
-		if err != nil {
-			return nil, time.Time{}, fmt.Errorf("dcc: test sample time: %w", err)
+		// A sample time that is not RFC 3339 text is unknown: the test's
+		// result counts, its age cannot (a venue's nat_max_age refuses it).
+		if at, err := time.Parse(time.RFC3339, string(e.SC)); err == nil {
+			d.TestAt = at.UTC()
 		}
-		d.TestAt = at.UTC()
 		switch e.TR {
 		case snomedNotDetected:
 			d.TestResult = NATNegative
@@ -230,7 +249,7 @@ func readEntry(typ string, e *wireEntry) (*DCC, time.Time, error) {
 		}
 		return d, d.TestAt, nil
 	}
-	return d, entryDate(e.FR), nil
+	return d, entryDate(string(e.FR)), nil
 }
 
 // entryDate reads the date (YYYY-MM-DD) at the start of s; zero if there is
@@ -277,7 +296,7 @@ func SignDCC(rand io.Reader, s *cose.Signer, kid []byte, iss string, iat, exp ti
 		e.DN, e.SD = d.Doses, d.TotalDoses
 		hc.V = []wireEntry{e}
 	case "t":
-		e.SC = d.TestAt.UTC().Format(time.RFC3339)
+		e.SC = dateText(d.TestAt.UTC().Format(time.RFC3339))
 		e.TR = snomedNotDetected
 		if d.TestResult == NATPositive {
 			e.TR = snomedDetected

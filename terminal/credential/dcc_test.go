@@ -111,6 +111,19 @@ func dccInterops(t testing.TB) []dccInterop {
 			iat:  iat, exp: exp, kid: "protectd",
 		},
 		{
+			name: "sample time as an integer of milliseconds: unknown",
+			msg:  sign(dccClaims(t, []any{"t", cborArray(t, cborMap(t, "sc", uint64(1613824496000), "dr", uint64(1613832961000), "tr", snomedNotDetected, "co", "AT", "ci", "T0"))})),
+			want: with("t", "T0", "AT", func(d *DCC) { d.TestResult = NATNegative }),
+			iat:  iat, exp: exp, kid: "protectd",
+		},
+		{
+			name: "sample time as a date, or absent: unknown",
+			msg: sign(dccClaims(t, []any{"t", cborArray(t, cborMap(t, "sc", "2021-02-20", "tr", snomedDetected, "co", "AT", "ci", "T1"),
+				cborMap(t, "tr", snomedNotDetected, "co", "AT", "ci", "T2"))})),
+			want: with("t", "T2", "AT", func(d *DCC) { d.TestResult = NATNegative }),
+			iat:  iat, exp: exp, kid: "protectd",
+		},
+		{
 			name: "dose numbers past the old bound of 20",
 			msg:  sign(dccClaims(t, []any{"v", cborArray(t, cborMap(t, "dn", 21, "sd", 21, "co", "AT", "ci", "V21"))})),
 			want: with("v", "V21", "AT", func(d *DCC) { d.Doses, d.TotalDoses = 21, 21 }),
