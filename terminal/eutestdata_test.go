@@ -71,6 +71,9 @@ func decideEU(f *euTestFile) Decision {
 		}
 	}
 	at, err := time.Parse(time.RFC3339, f.Ctx.Clock)
+	if err != nil { // some files give the clock without a zone: UTC
+		at, err = time.Parse("2006-01-02T15:04:05", f.Ctx.Clock)
+	}
 	if err != nil {
 		at = time.Date(2021, 7, 1, 0, 0, 0, 0, time.UTC)
 		if u, err := credential.Parse(f.Prefix); err == nil {
