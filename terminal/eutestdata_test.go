@@ -129,8 +129,8 @@ func readEUTestFiles(t *testing.T, root string) []euOutcome {
 }
 
 // reportEU logs the agreement per member state and overall, and every
-// disagreement, and returns the overall agreement.
-func reportEU(t *testing.T, outcomes []euOutcome) float64 {
+// disagreement.
+func reportEU(t *testing.T, outcomes []euOutcome) {
 	type tally struct{ files, agree int }
 	states := map[string]*tally{}
 	var all tally
@@ -164,21 +164,35 @@ func reportEU(t *testing.T, outcomes []euOutcome) float64 {
 	}
 	pct := 100 * float64(all.agree) / float64(cmp.Or(all.files, 1))
 	t.Logf("agreement with the EU expected results, technical validity:\n%s  all  %d/%d %.1f%%", b.String(), all.agree, all.files, pct)
-	return pct
+}
+
+// knownEUDisagreements are the EU test files fuscan decides otherwise on
+// purpose, and why.
+var knownEUDisagreements = map[string]string{
+	// The common test CO20 ("kid in both headers, both correct") has an
+	// empty protected header: alg and kid are both unprotected. The
+	// reference verifiers take alg from there; fuscan does not verify a
+	// signature whose algorithm the signature does not cover (RFC 9052
+	// §3.1: alg must be protected where it can be).
+	"common/CO20.json": "alg in the unprotected header",
 }
 
 // TestEUTestdata measures fuscan against the EU's published test
 // certificates: a sample of member states' files is kept in
 // testdata/dgc-testdata (Apache-2.0, see its README); set DGC_TESTDATA to a
 // checkout of github.com/eu-digital-green-certificates/dgc-testdata to
-// measure all of them.
+// measure all of them. On the sample, fuscan disagrees only where
+// knownEUDisagreements says it means to.
 func TestEUTestdata(t *testing.T) {
 	sample := readEUTestFiles(t, filepath.Join("testdata", "dgc-testdata"))
 	if len(sample) == 0 {
 		t.Fatal("no test file in testdata/dgc-testdata")
 	}
-	if pct := reportEU(t, sample); pct < 97 {
-		t.Errorf("agreement with the EU expected results on the kept sample: %.1f%%, want at least 97%%", pct)
+	reportEU(t, sample)
+	for _, o := range sample {
+		if _, known := knownEUDisagreements[filepath.ToSlash(o.path)]; o.agree == known {
+			t.Errorf("%s: agreement with the EU expected results %v, want %v (knownEUDisagreements)", o.path, o.agree, !known)
+		}
 	}
 	if root := os.Getenv("DGC_TESTDATA"); root != "" {
 		t.Logf("the whole of %s:", root)
