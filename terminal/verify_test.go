@@ -485,3 +485,48 @@ func TestInvisibleCharacters(t *testing.T) {
 		}
 	}
 }
+
+// TestUnverifiedFieldsStayBlank: a decision ended before the signatures
+// held names the format and kid it refused and nothing else of the
+// credential, issuer and times included (docs/credential-format.md §11.1).
+func TestUnverifiedFieldsStayBlank(t *testing.T) {
+	s := testkeys.Issuer(t, cose.EdDSA)
+	card := issue(t, s, claims(credential.KindCard))
+	forged := issue(t, testkeys.New(t, cose.EdDSA), claims(credential.KindCard))
+	u, err := credential.Parse(forged)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sigInvalid, err := cose.Sign(nil, testkeys.New(t, cose.EdDSA), kidOf(t, s), u.Sign1.Payload, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name   string
+		text   string
+		policy Policy
+		trust  func(*Trust)
+		want   Reason
+	}{
+		{"format not accepted", card, Policy{Formats: []credential.Kind{credential.KindLive}}, nil, FormatNotAccepted},
+		{"unknown key", forged, Policy{}, nil, KeyUnknown},
+		{"bad signature", credential.Encode(credential.KindCard, sigInvalid), Policy{}, nil, SigInvalid},
+		{"key not allowed", card, Policy{}, func(tr *Trust) { tr.Keys(kidOf(t, s))[0].Issuer = "110000" }, KeyNotAllowed},
+	}
+	for _, tt := range tests {
+		tr := trustOf(t, s)
+		tr.Policy = tt.policy
+		if tt.trust != nil {
+			tt.trust(tr)
+		}
+		d := NewVerifier(tr, nil).VerifyAt(tt.text, t0)
+		switch {
+		case d.Reason != tt.want:
+			t.Errorf("%s: got %v %v, want %v", tt.name, d.Verdict, d.Reason, tt.want)
+		case d.Format != credential.KindCard || len(d.KID) == 0:
+			t.Errorf("%s: got format %v kid %x, want card and the text's kid", tt.name, d.Format, d.KID)
+		case d.Issuer != "" || !d.IssuedAt.IsZero() || !d.ExpiresAt.IsZero() || d.Name != "" || d.Serial != "" || d.Color != 0:
+			t.Errorf("%s: got issuer %q times %v %v name %q serial %q colour %v, want all blank", tt.name, d.Issuer, d.IssuedAt, d.ExpiresAt, d.Name, d.Serial, d.Color)
+		}
+	}
+}

@@ -311,3 +311,18 @@ func TestPDF(t *testing.T) {
 		t.Errorf("the printed card's code: %s %s, want pass", d.Verdict, d.Reason)
 	}
 }
+
+// TestIssueUsageNamesRequiredFlags: the usage line shows every flag a kind
+// requires, --color included, and the flag's help says it has no default.
+func TestIssueUsageNamesRequiredFlags(t *testing.T) {
+	out := mustRun(t, "", "issue", "-h")
+	usage, _, _ := strings.Cut(out, "\n\n")
+	for _, want := range []string{"--kind live|card|dynamic", "--id NUMBER", "--color green|yellow|red", "--kind dcc", "--cert DSC.crt"} {
+		if !strings.Contains(usage, want) {
+			t.Errorf("usage %q does not name %q", usage, want)
+		}
+	}
+	if !strings.Contains(out, "required for live, card and dynamic, no default") {
+		t.Errorf("help does not say that --color is required without a default:\n%s", out)
+	}
+}

@@ -241,8 +241,16 @@ func (c *Claims) check() error {
 // (which could forge lines in logs and on screens) and no invisible format
 // characters (Unicode category Cf: bidirectional overrides such as U+202E,
 // which reorder a printed line, zero-width characters, the BOM).
-func textOK(s string, max int) bool {
-	if len(s) > max || !utf8.ValidString(s) {
+func textOK(s string, max int) bool { return len(s) <= max && printable(s) }
+
+// schemaText is textOK with max counted in characters (code points), as
+// JSON Schema's maxLength counts them.
+func schemaText(s string, max int) bool { return utf8.RuneCountInString(s) <= max && printable(s) }
+
+// printable reports whether s is valid UTF-8 without control characters or
+// invisible format characters.
+func printable(s string) bool {
+	if !utf8.ValidString(s) {
 		return false
 	}
 	for _, r := range s {
