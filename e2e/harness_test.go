@@ -3,7 +3,6 @@ package e2e_test
 import (
 	"bufio"
 	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -78,15 +77,20 @@ func (b *buffer) String() string {
 type proc struct {
 	name   string
 	cmd    *exec.Cmd
+	stdin  io.WriteCloser
 	out    *buffer // stdout and stderr
 	exited chan error
 }
 
-func start(t testing.TB, name string, stdin io.Reader, args ...string) *proc {
+func start(t testing.TB, name string, args ...string) *proc {
 	t.Helper()
 	p := &proc{name: name, out: &buffer{}, exited: make(chan error, 1)}
 	p.cmd = exec.Command(filepath.Join(bin, name), args...)
-	p.cmd.Stdout, p.cmd.Stderr, p.cmd.Stdin = p.out, p.out, stdin
+	p.cmd.Stdout, p.cmd.Stderr = p.out, p.out
+	var err error
+	if p.stdin, err = p.cmd.StdinPipe(); err != nil { // an OS pipe: nothing to copy after a kill
+		t.Fatal(err)
+	}
 	if err := p.cmd.Start(); err != nil {
 		t.Fatalf("%s: %v", name, err)
 	}
@@ -167,7 +171,7 @@ func (h *hub) start(t testing.TB) {
 	if !contains(h.extra, "--broker") {
 		args = append(args, "--mqtt", h.mqtt)
 	}
-	h.p = start(t, "fuscan-hub", nil, args...)
+	h.p = start(t, "fuscan-hub", args...)
 	waitFor(t, "the hub's API", func() bool {
 		resp, err := http.Get("http://" + h.http + "/api/v1/devices")
 		if err != nil {
@@ -234,7 +238,6 @@ func (h *hub) device(t testing.TB, id string) device {
 type terminal struct {
 	id, data, listen string
 	args             []string
-	stdin            *io.PipeWriter
 	p                *proc
 	fed              atomic.Int64
 }
@@ -250,9 +253,7 @@ func newTerminal(t testing.TB, id, broker, password string, extra ...string) *te
 func (d *terminal) start(t testing.TB) {
 	t.Helper()
 	d.listen = freeAddr(t)
-	r, w := io.Pipe()
-	d.stdin = w
-	d.p = start(t, "fuscand", r, append(d.args, "--listen", d.listen)...)
+	d.p = start(t, "fuscand", append(d.args, "--listen", d.listen)...)
 	waitFor(t, "fuscand's /healthz", func() bool { _, ok := d.health(); return ok })
 }
 
@@ -261,7 +262,7 @@ func (d *terminal) start(t testing.TB) {
 func (d *terminal) feed(t testing.TB, n int) {
 	t.Helper()
 	card := sample.Cases(time.Now())[0].Text
-	w := bufio.NewWriter(d.stdin)
+	w := bufio.NewWriter(d.p.stdin)
 	for range n {
 		fmt.Fprintln(w, card)
 	}
@@ -335,7 +336,7 @@ func checkSynced(t *testing.T, h *hub, d *terminal, want uint64) {
 }
 
 func (d *terminal) stop(t testing.TB) {
-	d.stdin.Close()
+	d.p.stdin.Close()
 	d.p.stop(t)
 }
 
@@ -372,22 +373,24 @@ func newCutter(t testing.TB, target string) *cutter {
 func (c *cutter) url() string { return "tcp://" + c.ln.Addr().String() }
 
 func (c *cutter) serve(down net.Conn) {
-	defer down.Close()
 	up, err := net.Dial("tcp", c.target)
 	if err != nil {
+		down.Close()
 		return
 	}
-	defer up.Close()
 	var left atomic.Int64
 	left.Store(-1)
 	if c.cutting.Load() {
 		left.Store(100 + rand.Int64N(200_000))
 	}
-	ctx, cancel := context.WithCancel(context.Background())
+	// Either direction ending, or the cut, closes both at once: a cut
+	// connection dies as a pulled cable does, for both ends.
+	var once sync.Once
+	closeBoth := func() { once.Do(func() { down.Close(); up.Close() }) }
 	pipe := func(dst, src net.Conn) {
-		defer cancel()
+		defer closeBoth()
 		buf := make([]byte, 8192)
-		for ctx.Err() == nil {
+		for {
 			n, err := src.Read(buf)
 			if n > 0 {
 				if left.Load() >= 0 && left.Add(-int64(n)) < 0 {
@@ -405,7 +408,6 @@ func (c *cutter) serve(down net.Conn) {
 	}
 	go pipe(up, down)
 	pipe(down, up)
-	<-ctx.Done()
 }
 
 // writeTemp writes content to a new file and returns its path.

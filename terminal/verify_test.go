@@ -530,3 +530,18 @@ func TestUnverifiedFieldsStayBlank(t *testing.T) {
 		}
 	}
 }
+
+// TestJoinersAllowed: the zero-width non-joiner and joiner, which
+// Persian, Arabic and Indic names need, are not refused with the other
+// invisible characters.
+func TestJoinersAllowed(t *testing.T) {
+	s := testkeys.Issuer(t, cose.EdDSA)
+	v := NewVerifier(trustOf(t, s), &Options{Now: func() time.Time { return t0 }})
+	for _, name := range []string{"می\u200cخواهم", "क्\u200dष"} {
+		c := credential.Claims{Kind: credential.KindCard, Issuer: "350000", IssuedAt: t0.Add(-time.Hour), ExpiresAt: t0.Add(time.Hour),
+			Serial: "FSC-1", Health: credential.Health{Color: credential.ColorGreen, Name: name, IDTail: "1234"}}
+		if d := v.Verify(issue(t, s, &c)); d.Verdict != Pass {
+			t.Errorf("name %q: %s %s, want pass", name, d.Verdict, d.Reason)
+		}
+	}
+}

@@ -248,13 +248,17 @@ func textOK(s string, max int) bool { return len(s) <= max && printable(s) }
 func schemaText(s string, max int) bool { return utf8.RuneCountInString(s) <= max && printable(s) }
 
 // printable reports whether s is valid UTF-8 without control characters or
-// invisible format characters.
+// invisible format characters (Cf), except the zero-width non-joiner and
+// joiner (U+200C, U+200D): Persian, Arabic and Indic names need them, and
+// they reorder nothing.
 func printable(s string) bool {
 	if !utf8.ValidString(s) {
 		return false
 	}
 	for _, r := range s {
-		if r < 0x20 || (r >= 0x7f && r < 0xa0) || r == 0x2028 || r == 0x2029 || unicode.Is(unicode.Cf, r) {
+		switch {
+		case r == 0x200c || r == 0x200d:
+		case r < 0x20 || (r >= 0x7f && r < 0xa0) || r == 0x2028 || r == 0x2029 || unicode.Is(unicode.Cf, r):
 			return false
 		}
 	}
