@@ -52,3 +52,7 @@ go test -run '^$' -bench '^BenchmarkFrameToVerdict$' -benchtime 300x ./cmd/inter
 echo
 echo "hub: 150,000 records drained by 20 devices at once into fuscan-hub (a process of its own), 2000-record batches, each acked after the fsync'd commit; embedded broker and Mosquitto; the hub's RSS after the run and at its peak:"
 go test -run '^$' -bench '^BenchmarkHub$' -benchtime 1x ./cmd/fuscan-hub/ | grep -E '^Benchmark'
+
+echo
+echo "sync: a 150,000-record backlog drained from fuscand to fuscan-hub through Mosquitto (hub fsync before each ack; target 5 s), raw paho QoS 1 publishes to the same broker, and frame-to-logged-verdict p50/p99 at the camera during the drain (target p99 50 ms):"
+go test -run '^$' -bench '^BenchmarkDrain(Latency)?$' -benchtime 1x ./e2e/ | grep -E '^Benchmark'

@@ -51,7 +51,7 @@ type Log interface {
 
 // Defaults for the zero values of Options.
 const (
-	DefaultBatchRecords = 1000
+	DefaultBatchRecords = 2000
 	DefaultBatchBytes   = 1 << 20
 	DefaultWindow       = 8
 	DefaultAckTimeout   = 15 * time.Second
