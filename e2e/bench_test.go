@@ -94,10 +94,11 @@ func rawPublishRate(b *testing.B, broker string, n int) float64 {
 }
 
 // BenchmarkDrainLatency measures what draining costs the people at the
-// camera: fuscand decides the demo camera's frames (30 a second, every sighting decided) while a
-// 150 000-record backlog drains to the hub through Mosquitto, and reports
-// the frame-to-logged-verdict p50 and p99 of the decisions made during the
-// drain (fuscan_stage_latency_seconds{stage="total"}).
+// camera: fuscand decides the demo camera's frames (30 a second, every
+// sighting decided) while a 150 000-record backlog drains to the hub
+// through Mosquitto, and reports the frame-to-logged-verdict p50 and p99
+// of the decisions made during the drain
+// (fuscan_stage_latency_seconds{stage="total"}) and how many there were.
 func BenchmarkDrainLatency(b *testing.B) {
 	const n = 150_000
 	m := newMosquitto(b)
