@@ -42,7 +42,8 @@ func TestBrokerRestart(t *testing.T) {
 }
 
 // TestConnectionCuts: a proxy between the terminal and the hub's broker
-// cuts the connection at random points, many times.
+// cuts the connection at random points, at least 20 times, while the
+// terminal logs and drains.
 func TestConnectionCuts(t *testing.T) {
 	h := newHub(t)
 	pw := h.addDevice(t, "gate-3", "")
@@ -50,11 +51,18 @@ func TestConnectionCuts(t *testing.T) {
 	c := newCutter(t, h.mqtt)
 	d := newTerminal(t, "gate-3", c.url(), pw)
 	d.start(t)
-	d.feed(t, 8000)
-	waitFor(t, "20 cuts", func() bool { return c.cuts.Load() >= 20 })
+	fed := 0
+	for c.cuts.Load() < 20 {
+		d.feed(t, 2000)
+		fed += 2000
+		waitFor(t, "the batch logged", func() bool { return d.lastSeq() == uint64(fed) })
+		if fed > 400_000 {
+			t.Fatalf("only %d cuts after %d records", c.cuts.Load(), fed)
+		}
+	}
 	c.cutting.Store(false)
-	checkSynced(t, h, d, 8000)
-	t.Logf("%d connections cut", c.cuts.Load())
+	checkSynced(t, h, d, uint64(fed))
+	t.Logf("%d connections cut over %d records", c.cuts.Load(), fed)
 }
 
 // TestHubKilled: a terminal comes online with a backlog, and the hub is

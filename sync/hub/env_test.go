@@ -226,10 +226,12 @@ func (e *env) devices(t testing.TB) map[string]*hub.Device {
 // eventually polls cond until it holds, failing the test after 10s.
 func eventually(t testing.TB, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
+	// Generous: paho's reconnect backs off, and -race with other
+	// packages' tests beside it slows everything down.
+	deadline := time.Now().Add(60 * time.Second)
 	for !cond() {
 		if time.Now().After(deadline) {
-			t.Fatalf("after 10s: %s", what)
+			t.Fatalf("after 60s: %s", what)
 		}
 		time.Sleep(10 * time.Millisecond)
 	}

@@ -102,8 +102,8 @@ func TestConnectionCuts(t *testing.T) {
 	p.cutting.Store(false)
 	checkDrained(t, h, log, 20_000)
 	h.mu.Lock()
+	defer h.mu.Unlock()
 	t.Logf("%d cuts; %d records received for 20000 held", p.cuts.Load(), h.received)
-	h.mu.Unlock()
 }
 
 // TestAckLost: a batch whose ack never comes is sent again after
@@ -115,6 +115,8 @@ func TestAckLost(t *testing.T) {
 	log := openLog(t, 3000)
 	run(t, Options{Broker: b.url(), Log: log, BatchRecords: 1000, AckTimeout: 300 * time.Millisecond})
 	checkDrained(t, h, log, 3000)
+	h.mu.Lock()
+	defer h.mu.Unlock()
 	if h.received <= 3000 {
 		t.Errorf("hub received %d records, want the unacknowledged batch again", h.received)
 	}
