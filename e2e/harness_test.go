@@ -381,7 +381,7 @@ func (c *cutter) serve(down net.Conn) {
 	var left atomic.Int64
 	left.Store(-1)
 	if c.cutting.Load() {
-		left.Store(100 + rand.Int64N(200_000))
+		left.Store(100 + rand.Int64N(60_000))
 	}
 	// Either direction ending, or the cut, closes both at once: a cut
 	// connection dies as a pulled cable does, for both ends.
