@@ -158,3 +158,42 @@ func FuzzDecodeBatch(f *testing.F) {
 		b.DecodeRecords()
 	})
 }
+
+func FuzzTopics(f *testing.F) {
+	f.Add("fuscan/v1/fz/dev/gate-07/scans")
+	f.Add("fuscan/v1/fz/group/north/updates/policy")
+	f.Add("fuscan/v1/fz/updates/+")
+	f.Fuzz(func(t *testing.T, topic string) {
+		if tenant, device, leaf, err := ParseDeviceTopic(topic); err == nil && DeviceTopic(tenant, device, leaf) != topic {
+			t.Fatalf("ParseDeviceTopic(%q) = %q %q %q, which names another topic", topic, tenant, device, leaf)
+		}
+		target, kind, err := ParseUpdateTopic(topic)
+		if err != nil {
+			return
+		}
+		if strings.ContainsAny(target+kind, "+#") && !strings.ContainsAny(topic, "+#") {
+			t.Fatalf("ParseUpdateTopic(%q) made a wildcard", topic)
+		}
+		if !strings.ContainsAny(kind, "/+#") && kind != "" {
+			tenant := strings.Split(topic, "/")[2]
+			if back, err := UpdateTopic(tenant, target, kind); err != nil || back != topic {
+				t.Fatalf("ParseUpdateTopic(%q) = %q %q; UpdateTopic gives %q, %v", topic, target, kind, back, err)
+			}
+		}
+	})
+}
+
+func FuzzDecodeMessage(f *testing.F) {
+	f.Add([]byte(`{"first":1,"last":9,"held":9,"time":"2026-12-01T09:00:00Z"}`))
+	f.Add([]byte(`{"online":true,"versions":{"trust":{"version":3}}}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		var a Ack
+		var s Status
+		var r Report
+		for _, v := range []any{&a, &s, &r} {
+			if err := Decode(data, v); err != nil && !errors.Is(err, ErrMessage) {
+				t.Fatalf("Decode error %v is not ErrMessage", err)
+			}
+		}
+	})
+}
