@@ -87,6 +87,7 @@ func start(t testing.TB, name string, args ...string) *proc {
 	p := &proc{name: name, out: &buffer{}, exited: make(chan error, 1)}
 	p.cmd = exec.Command(filepath.Join(bin, name), args...)
 	p.cmd.Stdout, p.cmd.Stderr = p.out, p.out
+	p.cmd.SysProcAttr = procAttr()
 	var err error
 	if p.stdin, err = p.cmd.StdinPipe(); err != nil { // an OS pipe: nothing to copy after a kill
 		t.Fatal(err)
@@ -453,6 +454,7 @@ func (m *mosquitto) url() string { return "tcp://" + m.addr }
 func (m *mosquitto) start(t testing.TB) {
 	t.Helper()
 	m.p = exec.Command(mosquittoPath, "-c", m.conf)
+	m.p.SysProcAttr = procAttr()
 	out := &buffer{}
 	m.p.Stdout, m.p.Stderr = out, out
 	if err := m.p.Start(); err != nil {
