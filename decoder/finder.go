@@ -733,6 +733,7 @@ func (t triple) moduleSize() float64 {
 type decoded struct {
 	text   string
 	points []gozxing.ResultPoint
+	dim    int // modules a side; 0 when not known (the pure step)
 }
 
 // sampler reads codes from a black matrix given its finder patterns.
@@ -990,7 +991,7 @@ func (s *sampler) decode(dr *common.DetectorResult) (decoded, bool) {
 	if meta, ok := res.GetOther().(*qrdecoder.QRCodeDecoderMetaData); ok {
 		meta.ApplyMirroredCorrection(points)
 	}
-	return decoded{res.GetText(), points}, true
+	return decoded{res.GetText(), points, dr.GetBits().GetHeight()}, true
 }
 
 // lineModuleSize estimates the module size as gozxing's Detector does, from
