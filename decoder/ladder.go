@@ -95,18 +95,15 @@ func (p *pass) anyCovered(t triple, v view) bool {
 	return false
 }
 
-// explained reports whether all of r's finder patterns lie on codes read
-// already: whatever r outlined has been read.
+// explained reports whether one of r's finder patterns lies on a code
+// read already: the code r outlined, made of that pattern, is none.
 func (p *pass) explained(r region) bool {
-	if len(p.areas) == 0 || len(r.centers) == 0 {
-		return false
-	}
 	for _, c := range r.centers {
-		if !p.covered(c.X, c.Y) {
-			return false
+		if p.covered(c.X, c.Y) {
+			return true
 		}
 	}
-	return true
+	return false
 }
 
 // more reports whether the ladder should go on: no code yet (or Multi)
@@ -165,10 +162,25 @@ const maxTries = 8
 // patterns that look like a code but did not read.
 func (p *pass) tryMatrix(m *gozxing.BitMatrix, v view, step string, inverted bool) int {
 	s := p.d.scanner.scan(m)
-	if !inverted && s.invWindows >= invQuorum {
+	n := p.tryScan(m, &s, v, step, inverted)
+	if !inverted {
+		p.noteInverted(m, &s, v)
+	}
+	return n
+}
+
+// noteInverted records whether the black matrix m, searched as s, shows
+// light finder patterns on dark away from the codes read so far: a
+// white-on-black code's, for an inverted matrix to read.
+func (p *pass) noteInverted(m *gozxing.BitMatrix, s *scan, v view) {
+	if !p.inverted && s.lightOnDark(m, func(x, y int) bool { return p.covered(v.point(float64(x), float64(y))) }) {
 		p.inverted = true
 	}
-	ts, gozxingFirst, cs := p.candidates(&s)
+}
+
+// tryScan is tryMatrix with the finder patterns of m found already.
+func (p *pass) tryScan(m *gozxing.BitMatrix, s *scan, v view, step string, inverted bool) int {
+	ts, gozxingFirst, cs := p.candidates(s)
 	used := map[*detector.FinderPattern]bool{}
 	n, tried := 0, 0
 	var failed []triple
@@ -383,12 +395,14 @@ func (p *pass) lumaSteps() {
 	}
 	p.d.bin.stats(pl)
 	p.lumaM[0] = p.d.bin.matrix(pl, false, slotLuma)
-	if p.tryMatrix(p.lumaM[0], lumaView, StepLuma, false) > 0 && !p.d.opts.Multi {
+	s := p.d.scanner.scan(p.lumaM[0])
+	if p.tryScan(p.lumaM[0], &s, lumaView, StepLuma, false) > 0 && !p.d.opts.Multi {
 		return
 	}
 	if p.d.opts.Multi {
-		p.multi(p.lumaM[0])
+		p.multi(p.lumaM[0], &s)
 	}
+	p.noteInverted(p.lumaM[0], &s, lumaView)
 	if !p.inverted || !p.more() {
 		return
 	}
@@ -399,11 +413,10 @@ func (p *pass) lumaSteps() {
 // multi decodes the codes of a page of many, such as a sheet of cards,
 // that the triples of tryMatrix, the best maxTriples of maxCenters
 // patterns, leave out: it groups the strongest maxMultiCenters finder
-// patterns of m into codes as gozxing's MultiFinderPatternFinder does
+// patterns of m, s, into codes as gozxing's MultiFinderPatternFinder does
 // (multiTriples) and reads each group as gozxing's Detector would, until
 // the budget is spent.
-func (p *pass) multi(m *gozxing.BitMatrix) {
-	s := p.d.scanner.scan(m)
+func (p *pass) multi(m *gozxing.BitMatrix, s *scan) {
 	used := map[*detector.FinderPattern]bool{}
 	for i, t := range multiTriples(s.strongest(s.found, maxMultiCenters), p.inTime) {
 		if i > 0 && !p.inTime() {
