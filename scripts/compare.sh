@@ -13,22 +13,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# Debian's packages, installed once: when they are all there this touches
-# nothing. They install for Debian's own /usr/bin/python3.
-packages=(python3-zxing-cpp python3-zbar python3-pil python3-numpy)
-missing=()
-for p in "${packages[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
-done
-if [ ${#missing[@]} -gt 0 ]; then
-  echo "compare: installing ${missing[*]}" >&2
-  sudo=""
-  [ "$(id -u)" -eq 0 ] || sudo="sudo"
-  export DEBIAN_FRONTEND=noninteractive
-  $sudo apt-get update -qq
-  $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-fi
-scripts/deps.sh # what building fuscanctl needs (cgo for go-fitz)
+# What building fuscanctl needs, and the decoders to compare with: Debian's
+# packages, which install for Debian's own /usr/bin/python3.
+scripts/deps.sh python3-zxing-cpp python3-zbar python3-pil python3-numpy
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
