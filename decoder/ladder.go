@@ -47,6 +47,7 @@ type region struct {
 	darkest  bool            // seen in min(R,G,B) rather than luma
 	score    float64         // lower is more like a code
 	centers  []Point         // the finder patterns that outlined it, in luma plane coordinates
+	timed    bool            // its triple's timing patterns showed (timingAgrees)
 }
 
 // area is a code read, in luma plane coordinates: its finder patterns'
@@ -183,7 +184,11 @@ func (p *pass) tryScan(m *gozxing.BitMatrix, s *scan, v view, step string, inver
 	ts, gozxingFirst, cs := p.candidates(s)
 	used := map[*detector.FinderPattern]bool{}
 	n, tried := 0, 0
-	var failed []triple
+	type fail struct {
+		t     triple
+		timed bool
+	}
+	var failed []fail
 	for i, t := range ts {
 		if used[t.bl] || used[t.tl] || used[t.tr] || i > 0 && gozxingFirst && t.sameAs(ts[0]) || p.anyCovered(t, v) {
 			continue
@@ -200,15 +205,16 @@ func (p *pass) tryScan(m *gozxing.BitMatrix, s *scan, v view, step string, inver
 		// badly: a region for the later steps.
 		var res decoded
 		var ok bool
+		timed := timingAgrees(m, t)
 		switch {
-		case timingAgrees(m, t):
+		case timed:
 			res, ok = p.d.sampler.read(m, t)
 		case i == 0 && gozxingFirst:
 			// gozxing's own choice gets gozxing's own attempt regardless.
 			res, ok = p.d.sampler.readAsGozxing(m, t)
 		}
 		if !ok {
-			failed = append(failed, t)
+			failed = append(failed, fail{t, timed})
 			continue
 		}
 		used[t.bl], used[t.tl], used[t.tr] = true, true, true
@@ -219,9 +225,9 @@ func (p *pass) tryScan(m *gozxing.BitMatrix, s *scan, v view, step string, inver
 			return n
 		}
 	}
-	for _, t := range failed {
-		if !used[t.bl] && !used[t.tl] && !used[t.tr] {
-			p.addTripleRegion(t, v, inverted)
+	for _, f := range failed {
+		if t := f.t; !used[t.bl] && !used[t.tl] && !used[t.tr] {
+			p.addTripleRegion(t, f.timed, v, inverted)
 		}
 	}
 	if tried == 0 {
@@ -294,7 +300,7 @@ func (p *pass) add(res decoded, v view, step string) bool {
 // addTripleRegion records the region of a triple that did not read: the
 // box of its three finder patterns and the fourth corner, grown by 8
 // modules, room for the patterns' outer halves and the quiet zone.
-func (p *pass) addTripleRegion(t triple, v view, inverted bool) {
+func (p *pass) addTripleRegion(t triple, timed bool, v view, inverted bool) {
 	ms := t.moduleSize()
 	brX := t.tr.GetX() - t.tl.GetX() + t.bl.GetX()
 	brY := t.tr.GetY() - t.tl.GetY() + t.bl.GetY()
@@ -304,7 +310,7 @@ func (p *pass) addTripleRegion(t triple, v view, inverted bool) {
 		xs[i], ys[i] = v.point(xs[i], ys[i])
 	}
 	centers := []Point{{xs[0], ys[0]}, {xs[1], ys[1]}, {xs[2], ys[2]}}
-	p.addRegion(region{box(xs, ys, 8*ms/v.scale), ms / v.scale, inverted, v.darkest, t.score, centers})
+	p.addRegion(region{box(xs, ys, 8*ms/v.scale), ms / v.scale, inverted, v.darkest, t.score, centers, timed})
 }
 
 // addPairRegions records regions for pairs of finder patterns that may be
@@ -323,7 +329,7 @@ func (p *pass) addPairRegions(m *gozxing.BitMatrix, cs []*detector.FinderPattern
 			ax, ay := v.point(a.GetX(), a.GetY())
 			bx, by := v.point(b.GetX(), b.GetY())
 			p.addRegion(region{box([]float64{x}, []float64{y}, (d+8*ms)/v.scale), ms / v.scale, inverted, v.darkest, 1,
-				[]Point{{ax, ay}, {bx, by}}})
+				[]Point{{ax, ay}, {bx, by}}, false})
 		}
 	}
 }
