@@ -8,38 +8,26 @@
 #    read_barcodes), by "fuscanctl decode --json" (every code, as a user
 #    would) and by "fuscanctl decode --json --camera" (the first code within
 #    50 ms, as the terminal decodes a frame), taking turns frame by frame,
-#    decode times only (file loading excluded for all). Targets, per
-#    category: fuscan's median at most zxing-cpp's, its 90th percentile at
-#    most twice zxing-cpp's, as many frames read, no wrong text.
+#    decode times only (file loading excluded for all): scripts/compare.sh
+#    with SPEED set. Targets, per category: fuscan's median at most
+#    zxing-cpp's, its 90th percentile at most twice zxing-cpp's, as many
+#    frames read, no wrong text.
 # 2. A 1280×720 camera frame to the image the decoder reads: MJPEG through
 #    libjpeg-turbo and image/jpeg, YUYV unpacked (target: 5 ms for MJPEG,
 #    no allocation for YUYV).
 #
 #   scripts/speed.sh [corpus flags...]   e.g. --category dense720 --n 20
 #
-# Environment: REPEAT (default 5) decodes per frame and decoder; CORPUS_DIR
-# keeps the corpus there (default: a temporary directory). The machine's
-# other load falls on all decoders alike; the figures are medians.
+# Environment: REPEAT (default 5) decodes per frame and decoder, COUNT
+# (default 3) runs of each Go benchmark; CORPUS_DIR keeps the corpus. The
+# machine's other load falls on all decoders alike; the figures are
+# medians.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-scripts/deps.sh python3-zxing-cpp python3-zbar python3-pil python3-numpy
-
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-export PATH=/usr/local/go/bin:$PATH CGO_ENABLED=1
-go build -o "$work/fuscanctl" ./cmd/fuscanctl
-
-dir=${CORPUS_DIR:-$work/corpus}
-args=("$@")
-[ ${#args[@]} -eq 0 ] && args=(--category dense720,dense1080)
-"$work/fuscanctl" corpus --out "$dir" "${args[@]}" >/dev/null
-
-echo "decode times on the same frames in one run, each frame ${REPEAT:-5} times by each decoder in turn ($(nproc) cores);"
-echo "ok = read in every run; p50 ×, p90 × = fuscan's time over zxing-cpp's"
-echo
-/usr/bin/python3 scripts/compare_decoders.py --speed "${REPEAT:-5}" --fuscanctl "$work/fuscanctl" "$dir"
+SPEED=${REPEAT:-5} scripts/compare.sh "$@"
 
 echo
 echo "a 1280×720 camera frame to the image the decoder reads (ms/frame; B/op and allocs/op once the ring is full):"
+export PATH=/usr/local/go/bin:$PATH CGO_ENABLED=1
 go test -run '^$' -bench '^Benchmark(JPEG|YUYV)$' -benchmem -count "${COUNT:-3}" ./terminal/source/ | grep -E '^Benchmark'
