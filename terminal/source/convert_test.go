@@ -13,8 +13,9 @@ import (
 )
 
 // cameraFrame returns a 1280×720 camera-like frame as a camera's MJPEG
-// (4:2:2, quality 85; written by libjpeg-turbo from a dense720 scene
-// frame with some sensor noise), and the text of the code it shows.
+// (4:2:2, quality 80, 170 KB; written by libjpeg-turbo from dense720
+// sample 12, sensor noise and all, with a warm cast), and the text of the
+// code it shows.
 func cameraFrame(t testing.TB) ([]byte, string) {
 	t.Helper()
 	data, err := os.ReadFile("testdata/frame-720p-422.jpg")
