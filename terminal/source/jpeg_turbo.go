@@ -32,8 +32,10 @@ import (
 // turboJPEG decodes with libjpeg-turbo, leaving out the colour
 // conversion: the frame's Y, Cb and Cr planes as the camera subsampled
 // them go straight into an image.YCbCr (an image.Gray for a gray JPEG),
-// whose Y plane the decoder reads in place. A 1280×720 frame takes about
-// 4 ms (BenchmarkJPEG).
+// whose Y plane the decoder reads in place, in a fifth of image/jpeg's
+// time (BenchmarkJPEG). Decoding to gray alone would save a third more,
+// and lose coloured codes: from luma alone the decoder reads 23 of the 30
+// of the colored corpus category, 30 with chroma.
 type turboJPEG struct {
 	tj C.tjhandle
 	// The header's figures, kept here: locals whose address cgo is
