@@ -67,6 +67,36 @@ func BenchmarkCategory(b *testing.B) {
 	}
 }
 
+// BenchmarkLadder decodes the first samples of the dense720 and
+// dense1080 categories as the terminal does (the first code) and as
+// fuscanctl decode does (every code, Multi), and reports the mean
+// milliseconds a frame each step of the ladder takes: where the time of a
+// dense frame goes.
+func BenchmarkLadder(b *testing.B) {
+	for _, cat := range scene.Categories(sampleTexts()) {
+		if cat.Name != "dense720" && cat.Name != "dense1080" {
+			continue
+		}
+		var frames []image.Image
+		for i := range min(cat.N, 16) {
+			frames = append(frames, cat.Make(i).Image)
+		}
+		for _, multi := range []bool{false, true} {
+			b.Run(fmt.Sprintf("%s/multi=%v", cat.Name, multi), func(b *testing.B) {
+				d := New(&Options{Multi: multi, Budget: 2 * time.Second})
+				took := map[string]time.Duration{}
+				d.trace = func(step string, t time.Duration, _ int) { took[step] += t }
+				for i := 0; b.Loop(); i++ {
+					d.Decode(frames[i%len(frames)])
+				}
+				for step, t := range took {
+					b.ReportMetric(float64(t.Microseconds())/1000/float64(b.N), step+"-ms")
+				}
+			})
+		}
+	}
+}
+
 // BenchmarkSequence measures a camera feed at an entrance (scene.Sequence,
 // mostly empty frames between visitors), with and without passing the
 // last code's Bounds to DecodeHint.

@@ -4,7 +4,9 @@ import (
 	_ "embed"
 	"flag"
 	"fmt"
+	"maps"
 	"runtime"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -26,7 +28,8 @@ var corpusN = flag.Int("corpus", 0, "samples per corpus category in TestCorpus (
 // blur, 29/30 noise, 15/30 lowlight, 24/30 glare, 16/30 moire, 20/30
 // colored (as gray), 0/24 inverted, 30/30 clutter, 24/24 jpeg and 24/24
 // 1080p; zbar 0.23 reads 32, 39, 36, 16, 17, 22, 9, 28, 27, 27, 0, 27, 24
-// and 24.
+// and 24. On dense720 and dense1080 (the frames scripts/speed.sh times)
+// zxing-cpp reads 51/60 and 38/40, zbar 60/60 and 40/40.
 var minRates = map[string]float64{
 	"clean":       1,
 	"dense":       1,
@@ -42,8 +45,15 @@ var minRates = map[string]float64{
 	"clutter":     1,
 	"jpeg":        1,
 	"1080p":       1,
+	"dense720":    1,
+	"dense1080":   1,
 	"empty":       0, // must find nothing at all
 }
+
+// maxEmptyMisses is how many frames of the empty category may make the
+// decoder report a miss: decoys among clutter seldom outline a code with
+// timing patterns, and a hint then shows where nobody is. It reports 1.
+const maxEmptyMisses = 2
 
 // shortSlack is how far below minRates -short, with its few samples per
 // category, may fall.
@@ -70,6 +80,7 @@ type corpusResult struct {
 	wrong []string // texts that are not the sample's
 	step  string
 	took  time.Duration
+	miss  *Miss // what Options.Missed reported, if anything
 }
 
 // TestCorpus decodes every category of the generated corpus and checks
@@ -93,9 +104,12 @@ func TestCorpus(t *testing.T) {
 				n = min(n, 8)
 			}
 			results := decodeCorpus(cat, n)
-			read, steps := 0, map[string]int{}
+			read, steps, advice := 0, map[string]int{}, map[string]int{}
 			var missed []string
 			for _, r := range results {
+				if r.miss != nil {
+					advice[r.miss.Advice().String()]++
+				}
 				for _, w := range r.wrong {
 					t.Errorf("sample %d: got wrong text %.40q…", r.i, w)
 				}
@@ -108,10 +122,13 @@ func TestCorpus(t *testing.T) {
 			}
 			rate := float64(read) / float64(n)
 			if cat.Name == "empty" {
-				t.Logf("%d frames, nothing read", n)
+				t.Logf("%d frames, nothing read; advice %v", n, advice)
+				if hinted := sum(slices.Collect(maps.Values(advice))); hinted > maxEmptyMisses {
+					t.Errorf("Missed called for %d frames without a code, want %d at most", hinted, maxEmptyMisses)
+				}
 				return
 			}
-			t.Logf("read %d of %d (%.0f%%) by step %v; missed %s", read, n, 100*rate, steps, strings.Join(missed, " "))
+			t.Logf("read %d of %d (%.0f%%) by step %v; missed %s, advice %v", read, n, 100*rate, steps, strings.Join(missed, " "), advice)
 			if race.Enabled {
 				return
 			}
@@ -138,12 +155,14 @@ func decodeCorpus(cat scene.Category, n int) []corpusResult {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			d := New(&Options{Now: func() time.Time { return frozen }})
+			var miss *Miss
+			d := New(&Options{Now: func() time.Time { return frozen }, Missed: func(m Miss) { miss = &m }})
 			for i := range jobs {
 				s := cat.Make(i)
+				miss = nil
 				start := time.Now()
 				codes, err := d.Decode(s.Image)
-				r := corpusResult{i: i, took: time.Since(start)}
+				r := corpusResult{i: i, took: time.Since(start), miss: miss}
 				if err != nil {
 					r.wrong = append(r.wrong, "error: "+err.Error())
 				}

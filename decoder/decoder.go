@@ -56,6 +56,11 @@ type Options struct {
 	Multi bool
 	// Now is the clock the budget is measured with. Nil: time.Now.
 	Now func() time.Time
+	// Missed is called, before Decode returns, when an image yielded no
+	// code but finder patterns outlined one: with what the decoder saw of
+	// it, whose Advice says what the person at the camera should do. It
+	// costs a pass over the region, on misses only. Nil: none.
+	Missed func(Miss)
 }
 
 // DefaultBudget is the decode time a camera frame may take by default.
@@ -157,6 +162,11 @@ func (d *Decoder) DecodeHint(img image.Image, hint image.Rectangle) ([]Code, err
 		t0 := time.Now()
 		s.run()
 		d.trace(s.name, time.Since(t0), len(p.codes))
+	}
+	if len(p.codes) == 0 && d.opts.Missed != nil {
+		if m, ok := p.miss(); ok {
+			d.opts.Missed(m)
+		}
 	}
 	return p.codes, nil
 }

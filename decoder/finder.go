@@ -21,11 +21,12 @@ type scan struct {
 	// loose are the finder patterns only the tolerant checks confirmed,
 	// but for those found holds already.
 	loose []*detector.FinderPattern
-	// windows counts row windows with a finder pattern's proportions of
-	// dark modules; invWindows, up to invQuorum, those of light modules
-	// that the column through their centre confirms: a white-on-black
-	// code's finder patterns as this matrix shows them.
-	windows, invWindows int
+	// light are the row windows with a finder pattern's proportions of
+	// light modules, the first maxLight: a white-on-black code's finder
+	// patterns as this matrix shows them, or light bits of a dark code's
+	// data (see lightOnDark). lightCut says there were more.
+	light    []lightWindow
+	lightCut bool
 	// cells are where found are: the scanner's, until its next scan.
 	cells *cells
 }
@@ -54,12 +55,21 @@ type scanner struct {
 	ends  []int
 	state []int
 	cells cells // where the patterns found are, for confirm's merging
+	light []lightWindow
 }
+
+// lightWindow is a row window of light runs in a finder pattern's
+// proportions: centred on column x of row y, reach wide on either side.
+type lightWindow struct{ x, y, reach int }
+
+// maxLight bounds the light windows a scan keeps.
+const maxLight = 4096
 
 // scan searches m.
 func (sc *scanner) scan(m *gozxing.BitMatrix) scan {
 	w, h := m.GetWidth(), m.GetHeight()
 	s := scan{cells: &sc.cells}
+	sc.light = sc.light[:0]
 	f := detector.NewFinderPatternFinder(m, nil) // for its cross-checks
 	sc.cells.reset(w, h)
 	if sc.state == nil {
@@ -79,14 +89,16 @@ func (sc *scanner) scan(m *gozxing.BitMatrix) scan {
 				continue
 			}
 			if k%2 == 1 {
-				// Light on dark: worth an inverted matrix only if the
-				// column through its centre agrees.
-				if s.invWindows < invQuorum && finderRatio(start, ends[k:k+5]) && columnRatio(m, (ends[k+1]+ends[k+2])/2, y, 2*(ends[k+4]-start), false) {
-					s.invWindows++
+				// Light on dark: lightOnDark judges them.
+				switch {
+				case !finderRatio(start, ends[k:k+5]):
+				case len(sc.light) < maxLight:
+					sc.light = append(sc.light, lightWindow{(ends[k+1] + ends[k+2]) / 2, y, 2 * (ends[k+4] - start)})
+				default:
+					s.lightCut = true
 				}
 				continue
 			}
-			s.windows++
 			st := sc.state
 			st[0] = ends[k] - start
 			for i := 1; i < 5; i++ {
@@ -108,7 +120,27 @@ func (sc *scanner) scan(m *gozxing.BitMatrix) scan {
 		}
 	}
 	s.loose = kept
+	s.light = sc.light
 	return s
+}
+
+// lightOnDark reports whether m, searched as s, shows light finder
+// patterns on dark, making an inverted matrix worth computing: invQuorum
+// light windows whose column through the centre agrees, leaving out
+// those off reports true for (the codes read already, whose data has
+// light windows aplenty), in the order found. A scan that kept only the
+// first maxLight windows reports true unless those reach the quorum.
+func (s *scan) lightOnDark(m *gozxing.BitMatrix, off func(x, y int) bool) bool {
+	n := 0
+	for _, w := range s.light {
+		if off(w.x, w.y) || !columnRatio(m, w.x, w.y, w.reach, false) {
+			continue
+		}
+		if n++; n >= invQuorum {
+			return true
+		}
+	}
+	return s.lightCut
 }
 
 // confirm is gozxing's FinderPatternFinder.HandlePossibleCenter for the row
@@ -733,6 +765,7 @@ func (t triple) moduleSize() float64 {
 type decoded struct {
 	text   string
 	points []gozxing.ResultPoint
+	dim    int // modules a side; 0 when not known (the pure step)
 }
 
 // sampler reads codes from a black matrix given its finder patterns.
@@ -990,7 +1023,7 @@ func (s *sampler) decode(dr *common.DetectorResult) (decoded, bool) {
 	if meta, ok := res.GetOther().(*qrdecoder.QRCodeDecoderMetaData); ok {
 		meta.ApplyMirroredCorrection(points)
 	}
-	return decoded{res.GetText(), points}, true
+	return decoded{res.GetText(), points, dr.GetBits().GetHeight()}, true
 }
 
 // lineModuleSize estimates the module size as gozxing's Detector does, from

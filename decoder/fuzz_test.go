@@ -22,7 +22,7 @@ const fuzzMaxPixels = 1 << 18
 
 // FuzzDecode feeds arbitrary PNG, GIF and JPEG (YCbCr) files to Decode, one code at a
 // time and Multi: whatever the pixels, it must not panic, must keep to its
-// budget (no hang) and must return sane positions. Images are refused
+// budget (no hang) and must return sane positions, and sane misses. Images are refused
 // above fuzzMaxPixels before they are decoded, as a caller should.
 func FuzzDecode(f *testing.F) {
 	for _, seed := range fuzzSeeds(f) {
@@ -37,7 +37,13 @@ func FuzzDecode(f *testing.F) {
 		if err != nil {
 			return
 		}
-		for _, opts := range []*Options{nil, {Multi: true}} {
+		// A miss must lie in the image and measure sane figures.
+		missed := func(m Miss) {
+			if !m.Region.In(img.Bounds()) || !(m.ModulePx > 0) || m.Saturated < 0 || m.Saturated > 1 || !(m.Sharpness >= 0) {
+				t.Errorf("got miss %+v in a %v image", m, img.Bounds())
+			}
+		}
+		for _, opts := range []*Options{{Missed: missed}, {Multi: true, Missed: missed}} {
 			start := time.Now()
 			codes, err := New(opts).Decode(img)
 			if took := time.Since(start); took > time.Second {

@@ -29,6 +29,9 @@ type pass struct {
 	regions []region
 	// darkCrops are the regions' min(R,G,B), converted once.
 	darkCrops []darkCrop
+	// areas are where codes were read: finder patterns there are theirs,
+	// and no other code's.
+	areas []area
 }
 
 type darkCrop struct {
@@ -43,6 +46,65 @@ type region struct {
 	inverted bool            // light modules on dark
 	darkest  bool            // seen in min(R,G,B) rather than luma
 	score    float64         // lower is more like a code
+	centers  []Point         // the finder patterns that outlined it, in luma plane coordinates
+	timed    bool            // its triple's timing patterns showed (timingAgrees)
+}
+
+// area is a code read, in luma plane coordinates: its finder patterns'
+// centres and its size in modules.
+type area struct {
+	tl, tr, bl Point
+	dim        int
+}
+
+// holds reports whether (x, y) lies on the code: within the parallelogram
+// of its finder patterns' centres grown by 4 modules, their outer edge
+// and half a module more. Codes do not overlap, so a finder pattern there
+// is the code's own or a pattern in its data, never another code's.
+func (a area) holds(x, y float64) bool {
+	ux, uy := a.tr.X-a.tl.X, a.tr.Y-a.tl.Y
+	vx, vy := a.bl.X-a.tl.X, a.bl.Y-a.tl.Y
+	det := ux*vy - uy*vx
+	if det == 0 {
+		return false
+	}
+	dx, dy := x-a.tl.X, y-a.tl.Y
+	s, t := (dx*vy-dy*vx)/det, (ux*dy-uy*dx)/det
+	m := 4 / float64(a.dim-7)
+	return s >= -m && s <= 1+m && t >= -m && t <= 1+m
+}
+
+// covered reports whether the point (x, y) of the luma plane lies on a
+// code read already.
+func (p *pass) covered(x, y float64) bool {
+	for _, a := range p.areas {
+		if a.holds(x, y) {
+			return true
+		}
+	}
+	return false
+}
+
+// anyCovered reports whether one of t's finder patterns, seen through v,
+// lies on a code read already: t is then no code of its own.
+func (p *pass) anyCovered(t triple, v view) bool {
+	for _, fp := range []*detector.FinderPattern{t.bl, t.tl, t.tr} {
+		if p.covered(v.point(fp.GetX(), fp.GetY())) {
+			return true
+		}
+	}
+	return false
+}
+
+// explained reports whether one of r's finder patterns lies on a code
+// read already: the code r outlined, made of that pattern, is none.
+func (p *pass) explained(r region) bool {
+	for _, c := range r.centers {
+		if p.covered(c.X, c.Y) {
+			return true
+		}
+	}
+	return false
 }
 
 // more reports whether the ladder should go on: no code yet (or Multi)
@@ -101,15 +163,34 @@ const maxTries = 8
 // patterns that look like a code but did not read.
 func (p *pass) tryMatrix(m *gozxing.BitMatrix, v view, step string, inverted bool) int {
 	s := p.d.scanner.scan(m)
-	if !inverted && s.invWindows >= invQuorum {
+	n := p.tryScan(m, &s, v, step, inverted)
+	if !inverted {
+		p.noteInverted(m, &s, v)
+	}
+	return n
+}
+
+// noteInverted records whether the black matrix m, searched as s, shows
+// light finder patterns on dark away from the codes read so far: a
+// white-on-black code's, for an inverted matrix to read.
+func (p *pass) noteInverted(m *gozxing.BitMatrix, s *scan, v view) {
+	if !p.inverted && s.lightOnDark(m, func(x, y int) bool { return p.covered(v.point(float64(x), float64(y))) }) {
 		p.inverted = true
 	}
-	ts, gozxingFirst, cs := p.candidates(&s)
+}
+
+// tryScan is tryMatrix with the finder patterns of m found already.
+func (p *pass) tryScan(m *gozxing.BitMatrix, s *scan, v view, step string, inverted bool) int {
+	ts, gozxingFirst, cs := p.candidates(s)
 	used := map[*detector.FinderPattern]bool{}
 	n, tried := 0, 0
-	var failed []triple
+	type fail struct {
+		t     triple
+		timed bool
+	}
+	var failed []fail
 	for i, t := range ts {
-		if used[t.bl] || used[t.tl] || used[t.tr] || i > 0 && gozxingFirst && t.sameAs(ts[0]) {
+		if used[t.bl] || used[t.tl] || used[t.tr] || i > 0 && gozxingFirst && t.sameAs(ts[0]) || p.anyCovered(t, v) {
 			continue
 		}
 		if tried > 0 && !p.inTime() || !p.d.opts.Multi && tried >= maxTries {
@@ -124,15 +205,16 @@ func (p *pass) tryMatrix(m *gozxing.BitMatrix, v view, step string, inverted boo
 		// badly: a region for the later steps.
 		var res decoded
 		var ok bool
+		timed := timingAgrees(m, t)
 		switch {
-		case timingAgrees(m, t):
+		case timed:
 			res, ok = p.d.sampler.read(m, t)
 		case i == 0 && gozxingFirst:
 			// gozxing's own choice gets gozxing's own attempt regardless.
 			res, ok = p.d.sampler.readAsGozxing(m, t)
 		}
 		if !ok {
-			failed = append(failed, t)
+			failed = append(failed, fail{t, timed})
 			continue
 		}
 		used[t.bl], used[t.tl], used[t.tr] = true, true, true
@@ -143,9 +225,9 @@ func (p *pass) tryMatrix(m *gozxing.BitMatrix, v view, step string, inverted boo
 			return n
 		}
 	}
-	for _, t := range failed {
-		if !used[t.bl] && !used[t.tl] && !used[t.tr] {
-			p.addTripleRegion(t, v, inverted)
+	for _, f := range failed {
+		if t := f.t; !used[t.bl] && !used[t.tl] && !used[t.tr] {
+			p.addTripleRegion(t, f.timed, v, inverted)
 		}
 	}
 	if tried == 0 {
@@ -187,17 +269,29 @@ func (p *pass) candidates(s *scan) (ts []triple, gozxingFirst bool, cs []*detect
 	return ts, gozxingFirst, cs
 }
 
-// add records a decoded code unless its text is already known.
+// add records a decoded code unless its text is already known, and
+// where it is either way: regions there are forgotten, and finder
+// patterns there looked past.
 func (p *pass) add(res decoded, v view, step string) bool {
+	var pts []Point
+	for _, rp := range res.points {
+		x, y := v.point(rp.GetX(), rp.GetY())
+		pts = append(pts, Point{x, y})
+	}
+	if len(pts) >= 3 && res.dim > 7 {
+		// gozxing's order: bottom-left, top-left, top-right (or mirrored,
+		// the same parallelogram).
+		p.areas = append(p.areas, area{tl: pts[1], tr: pts[2], bl: pts[0], dim: res.dim})
+		p.regions = slices.DeleteFunc(p.regions, p.explained)
+	}
 	for _, c := range p.codes {
 		if c.Text == res.text {
 			return false
 		}
 	}
 	c := Code{Text: res.text, Step: step}
-	for _, rp := range res.points {
-		x, y := v.point(rp.GetX(), rp.GetY())
-		c.Points = append(c.Points, Point{x + float64(p.origin.X), y + float64(p.origin.Y)})
+	for _, pt := range pts {
+		c.Points = append(c.Points, Point{pt.X + float64(p.origin.X), pt.Y + float64(p.origin.Y)})
 	}
 	p.codes = append(p.codes, c)
 	return true
@@ -206,7 +300,7 @@ func (p *pass) add(res decoded, v view, step string) bool {
 // addTripleRegion records the region of a triple that did not read: the
 // box of its three finder patterns and the fourth corner, grown by 8
 // modules, room for the patterns' outer halves and the quiet zone.
-func (p *pass) addTripleRegion(t triple, v view, inverted bool) {
+func (p *pass) addTripleRegion(t triple, timed bool, v view, inverted bool) {
 	ms := t.moduleSize()
 	brX := t.tr.GetX() - t.tl.GetX() + t.bl.GetX()
 	brY := t.tr.GetY() - t.tl.GetY() + t.bl.GetY()
@@ -215,7 +309,8 @@ func (p *pass) addTripleRegion(t triple, v view, inverted bool) {
 	for i := range xs {
 		xs[i], ys[i] = v.point(xs[i], ys[i])
 	}
-	p.addRegion(region{box(xs, ys, 8*ms/v.scale), ms / v.scale, inverted, v.darkest, t.score})
+	centers := []Point{{xs[0], ys[0]}, {xs[1], ys[1]}, {xs[2], ys[2]}}
+	p.addRegion(region{box(xs, ys, 8*ms/v.scale), ms / v.scale, inverted, v.darkest, t.score, centers, timed})
 }
 
 // addPairRegions records regions for pairs of finder patterns that may be
@@ -231,7 +326,10 @@ func (p *pass) addPairRegions(m *gozxing.BitMatrix, cs []*detector.FinderPattern
 				continue
 			}
 			x, y := v.point((a.GetX()+b.GetX())/2, (a.GetY()+b.GetY())/2)
-			p.addRegion(region{box([]float64{x}, []float64{y}, (d+8*ms)/v.scale), ms / v.scale, inverted, v.darkest, 1})
+			ax, ay := v.point(a.GetX(), a.GetY())
+			bx, by := v.point(b.GetX(), b.GetY())
+			p.addRegion(region{box([]float64{x}, []float64{y}, (d+8*ms)/v.scale), ms / v.scale, inverted, v.darkest, 1,
+				[]Point{{ax, ay}, {bx, by}}, false})
 		}
 	}
 }
@@ -239,9 +337,12 @@ func (p *pass) addPairRegions(m *gozxing.BitMatrix, cs []*detector.FinderPattern
 // maxRegions bounds the regions the later steps look at.
 const maxRegions = 3
 
-// addRegion adds r unless a region already covers most of it, keeping the
-// best maxRegions.
+// addRegion adds r unless a region already covers most of it or a code
+// read explains it, keeping the best maxRegions.
 func (p *pass) addRegion(r region) {
+	if p.explained(r) {
+		return
+	}
 	for _, o := range p.regions {
 		in := o.rect.Intersect(r.rect)
 		if o.inverted == r.inverted && o.darkest == r.darkest && in.Dx()*in.Dy() >= r.rect.Dx()*r.rect.Dy()*3/4 {
@@ -300,12 +401,14 @@ func (p *pass) lumaSteps() {
 	}
 	p.d.bin.stats(pl)
 	p.lumaM[0] = p.d.bin.matrix(pl, false, slotLuma)
-	if p.tryMatrix(p.lumaM[0], lumaView, StepLuma, false) > 0 && !p.d.opts.Multi {
+	s := p.d.scanner.scan(p.lumaM[0])
+	if p.tryScan(p.lumaM[0], &s, lumaView, StepLuma, false) > 0 && !p.d.opts.Multi {
 		return
 	}
 	if p.d.opts.Multi {
-		p.multi(p.lumaM[0])
+		p.multi(p.lumaM[0], &s)
 	}
+	p.noteInverted(p.lumaM[0], &s, lumaView)
 	if !p.inverted || !p.more() {
 		return
 	}
@@ -316,17 +419,16 @@ func (p *pass) lumaSteps() {
 // multi decodes the codes of a page of many, such as a sheet of cards,
 // that the triples of tryMatrix, the best maxTriples of maxCenters
 // patterns, leave out: it groups the strongest maxMultiCenters finder
-// patterns of m into codes as gozxing's MultiFinderPatternFinder does
+// patterns of m, s, into codes as gozxing's MultiFinderPatternFinder does
 // (multiTriples) and reads each group as gozxing's Detector would, until
 // the budget is spent.
-func (p *pass) multi(m *gozxing.BitMatrix) {
-	s := p.d.scanner.scan(m)
+func (p *pass) multi(m *gozxing.BitMatrix, s *scan) {
 	used := map[*detector.FinderPattern]bool{}
 	for i, t := range multiTriples(s.strongest(s.found, maxMultiCenters), p.inTime) {
 		if i > 0 && !p.inTime() {
 			return
 		}
-		if used[t.bl] || used[t.tl] || used[t.tr] {
+		if used[t.bl] || used[t.tl] || used[t.tr] || p.anyCovered(t, lumaView) {
 			continue
 		}
 		if res, ok := p.d.sampler.readAsGozxing(m, t); ok {
@@ -474,7 +576,7 @@ func (p *pass) pureStep() {
 		if err != nil {
 			continue
 		}
-		if p.add(decoded{res.GetText(), res.GetResultPoints()}, lumaView, StepPure) && !p.d.opts.Multi {
+		if p.add(decoded{res.GetText(), res.GetResultPoints(), 0}, lumaView, StepPure) && !p.d.opts.Multi {
 			return
 		}
 	}

@@ -38,8 +38,12 @@ go test -run '^$' -bench . -benchmem ./qrcard/ ./terminal/base45/ ./terminal/cos
 
 echo
 echo "decoder: ms per frame (p50/p95 in the metrics), per corpus category, and an 8-card A4 PDF page:"
-go test -run '^$' -bench '^Benchmark(Frame|Category|DecodePDFSheet)$' -benchtime "${DECODER_BENCHTIME:-20x}" ./decoder/ | grep -E '^Benchmark'
+go test -run '^$' -bench '^Benchmark(Frame|Category|Ladder|DecodePDFSheet)$' -benchtime "${DECODER_BENCHTIME:-20x}" ./decoder/ | grep -E '^Benchmark'
 go test -run '^$' -bench '^BenchmarkHostile$' -benchtime 1x ./decoder/ | grep -E '^Benchmark' # issue 9: ms and peak resident MB per poster, stripes and 16-bit PNG, as camera frame, file and PDF
+echo
+echo "camera: a 1280×720 frame to the image the decoder reads, MJPEG (libjpeg-turbo, image/jpeg) and YUYV (ms/frame, allocations once the ring is full);"
+echo "decoder against zxing-cpp on the same dense 720p and 1080p frames: scripts/speed.sh"
+go test -run '^$' -bench '^Benchmark(JPEG|YUYV)$' -benchmem ./terminal/source/ | grep -E '^Benchmark'
 echo
 echo "decoder: read rates per synthetic category (TestCorpus):"
 go test -count=1 -run '^TestCorpus$' -v ./decoder/ | grep -E '^\s+corpus_test.go:[0-9]+: read|^--- ' || true

@@ -9,26 +9,15 @@
 # Environment: CORPUS_DIR keeps the corpus there (default: a temporary
 # directory, removed at the end); RESULTS=FILE writes per-image results as
 # JSON Lines. fuscan's columns need "fuscanctl decode"; without it they are
-# skipped with a note.
+# skipped with a note. SPEED=N times fuscan against zxing-cpp instead, N
+# decodes a frame each, on dense720 and dense1080 unless flags say
+# otherwise (scripts/speed.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# Debian's packages, installed once: when they are all there this touches
-# nothing. They install for Debian's own /usr/bin/python3.
-packages=(python3-zxing-cpp python3-zbar python3-pil python3-numpy)
-missing=()
-for p in "${packages[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
-done
-if [ ${#missing[@]} -gt 0 ]; then
-  echo "compare: installing ${missing[*]}" >&2
-  sudo=""
-  [ "$(id -u)" -eq 0 ] || sudo="sudo"
-  export DEBIAN_FRONTEND=noninteractive
-  $sudo apt-get update -qq
-  $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-fi
-scripts/deps.sh # what building fuscanctl needs (cgo for go-fitz)
+# What building fuscanctl needs, and the decoders to compare with: Debian's
+# packages, which install for Debian's own /usr/bin/python3.
+scripts/deps.sh python3-zxing-cpp python3-zbar python3-pil python3-numpy
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
@@ -36,7 +25,18 @@ export PATH=/usr/local/go/bin:$PATH CGO_ENABLED=1
 go build -o "$work/fuscanctl" ./cmd/fuscanctl
 
 dir=${CORPUS_DIR:-$work/corpus}
-"$work/fuscanctl" corpus --out "$dir" "$@"
+corpus=("$@")
+[ -n "${SPEED:-}" ] && [ ${#corpus[@]} -eq 0 ] && corpus=(--category dense720,dense1080)
+"$work/fuscanctl" corpus --out "$dir" "${corpus[@]}"
+
+if [ -n "${SPEED:-}" ]; then
+  echo
+  echo "decode times on the same frames in one run, each frame $SPEED times by each decoder in turn ($(nproc) cores);"
+  echo "ok = read in every run; p50 ×, p90 × = fuscan's time over zxing-cpp's"
+  echo
+  /usr/bin/python3 scripts/compare_decoders.py --speed "$SPEED" --fuscanctl "$work/fuscanctl" "$dir"
+  exit
+fi
 
 args=()
 if "$work/fuscanctl" help decode >/dev/null 2>&1; then

@@ -2,6 +2,7 @@
 """Compares QR decoders on a corpus written by "fuscanctl corpus".
 
     compare_decoders.py [--fuscanctl PATH] [--results FILE] DIR
+    compare_decoders.py --speed N --fuscanctl PATH DIR
 
 Reads DIR/truth.jsonl and decodes every image in DIR with zxing-cpp
 (zxingcpp.read_barcodes, QR codes only) and zbar (QR codes only), both on the
@@ -18,6 +19,18 @@ returned ("wrong"; for empty frames, any text), and the median and 95th
 percentile decode time in milliseconds. "any" counts the images that at least
 one of zxing-cpp and zbar read. --results writes one JSON line per image and
 decoder, for a closer look.
+
+With --speed N it times fuscan against zxing-cpp instead (scripts/speed.sh):
+every image is decoded N times by zxing-cpp, by "fuscanctl decode --json" (as
+a user would: every code, a budget of 2 s) and by "fuscanctl decode --json
+--camera" (as the terminal decodes a camera frame: the first code, 50 ms),
+the three taking turns image by image so that the machine's load falls on
+all alike; each image's time is the median of its N. fuscanctl runs as one
+process a mode, fed file names on its standard input, and reports its own
+decode times, which exclude reading and converting the file as zxing-cpp's
+do. Prints per category the images read (in every one of the N runs), the
+median and 90th percentile decode time, fuscan's times over zxing-cpp's,
+and the ladder steps that read fuscan's codes.
 
 Needs Debian's python3-zxing-cpp, python3-zbar, python3-pil and python3-numpy
 (scripts/compare.sh installs them) and runs with /usr/bin/python3.
@@ -73,6 +86,103 @@ class ZBar:
         return [s.data for s in image], ms
 
 
+class FuscanProcess:
+    """A "fuscanctl decode --json -" process, fed one file at a time."""
+
+    def __init__(self, fuscanctl, name, *flags):
+        self.name = name
+        self.proc = subprocess.Popen([fuscanctl, "decode", "--json"] + list(flags) + ["-"],
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, bufsize=1)
+
+    def decode(self, path):
+        """Returns (texts, steps, ms) for the file at path."""
+        self.proc.stdin.write(path + "\n")
+        self.proc.stdin.flush()
+        line = self.proc.stdout.readline()
+        if not line:
+            sys.exit("fuscanctl decode ended early (exit %s)" % self.proc.wait())
+        r = json.loads(line)
+        codes = r.get("codes") or []
+        return [c["text"] for c in codes], [c.get("step", "") for c in codes], float(r.get("ms", 0))
+
+    def close(self):
+        self.proc.stdin.close()
+        self.proc.wait()
+
+
+def speed(args, images):
+    """Times zxing-cpp and fuscan's two modes on images, args.speed times
+    each, taking turns, and prints the table."""
+    zx = ZXingCPP()
+    fuscan = [FuscanProcess(args.fuscanctl, "fuscan decode"),
+              FuscanProcess(args.fuscanctl, "fuscan camera", "--camera")]
+    names = [zx.name] + [f.name for f in fuscan]
+    tallies = OrderedDict()
+    steps = {}
+    first = True
+    for t in images:
+        path = os.path.join(args.dir, t["file"])
+        gray = load_gray(path)
+        if first:  # warm up: a library's first call may pay for its set-up
+            zx.decode(gray)
+            for f in fuscan:
+                f.decode(path)
+            first = False
+        ms = {n: [] for n in names}
+        ok = {n: True for n in names}
+        wrong = {n: False for n in names}
+        for k in range(args.speed):
+            # Take turns, and change who goes first.
+            order = [zx] + fuscan
+            order = order[k % len(order):] + order[:k % len(order)]
+            for d in order:
+                if d is zx:
+                    texts, took = zx.decode(gray)
+                    read_steps = []
+                else:
+                    texts, read_steps, took = d.decode(path)
+                found, bad = judge(t["text"], texts)
+                ms[d.name].append(took)
+                ok[d.name] = ok[d.name] and found
+                wrong[d.name] = wrong[d.name] or bad
+                if k == 0 and d is not zx:
+                    for s in read_steps:
+                        key = (t["category"], d.name)
+                        steps.setdefault(key, {})
+                        steps[key][s] = steps[key].get(s, 0) + 1
+        tally = tallies.setdefault(t["category"], Tally())
+        tally.images += 1
+        for n in names:
+            tally.add(n, ok[n], wrong[n], percentile(ms[n], 50))
+    for f in fuscan:
+        f.close()
+
+    print("%-10s %6s | %-27s | %-41s | %-41s" % ("category", "images", zx.name, fuscan[0].name, fuscan[1].name))
+    sub = "%-10s %6s | %5s %5s %7s %7s" % ("", "", "ok", "wrong", "p50 ms", "p90 ms")
+    for _ in fuscan:
+        sub += " | %5s %5s %7s %7s %6s %6s" % ("ok", "wrong", "p50 ms", "p90 ms", "p50 ×", "p90 ×")
+    print(sub)
+    print("-" * len(sub))
+    verdicts = []
+    for cat, tally in tallies.items():
+        zp50, zp90 = percentile(tally.ms[zx.name], 50), percentile(tally.ms[zx.name], 90)
+        line = "%-10s %6d | %5d %5d %7.1f %7.1f" % (cat, tally.images, tally.ok[zx.name], tally.wrong[zx.name], zp50, zp90)
+        for f in fuscan:
+            p50, p90 = percentile(tally.ms[f.name], 50), percentile(tally.ms[f.name], 90)
+            line += " | %5d %5d %7.1f %7.1f %6.2f %6.2f" % (tally.ok[f.name], tally.wrong[f.name], p50, p90, p50 / zp50, p90 / zp90)
+            met = p50 <= zp50 and p90 <= 2 * zp90 and tally.ok[f.name] >= tally.ok[zx.name] and tally.wrong[f.name] == 0
+            verdicts.append("%-10s %-13s median %.2f× zxing-cpp's (target ≤ 1), p90 %.2f× (target ≤ 2), read %d of %d, %d wrong: %s" % (
+                cat, f.name, p50 / zp50, p90 / zp90, tally.ok[f.name], tally.images, tally.wrong[f.name], "met" if met else "NOT MET"))
+        print(line)
+    print()
+    for v in verdicts:
+        print(v)
+    print()
+    print("steps that read fuscan's codes (first run):")
+    for (cat, name), counts in steps.items():
+        print("  %-10s %-13s %s" % (cat, name, ", ".join("%s %d" % kv for kv in sorted(counts.items(), key=lambda kv: -kv[1]))))
+
+
 def run_fuscan(fuscanctl, directory, files):
     """Returns {file: (texts, ms, error)} from "fuscanctl decode --json"."""
     out = {}
@@ -125,12 +235,19 @@ def main():
     ap.add_argument("dir")
     ap.add_argument("--fuscanctl", help="path of a fuscanctl that has the decode command")
     ap.add_argument("--results", help="write per-image results to this JSON Lines file")
+    ap.add_argument("--speed", type=int, metavar="N",
+                    help="time fuscan against zxing-cpp, each image N times (needs --fuscanctl)")
     args = ap.parse_args()
 
     with open(os.path.join(args.dir, "truth.jsonl")) as f:
         truth = [json.loads(line) for line in f if line.strip()]
     images = [t for t in truth if not t["file"].endswith(".pdf")]
     cards = [t for t in truth if t["file"].endswith(".pdf")]
+    if args.speed:
+        if not args.fuscanctl:
+            sys.exit("--speed needs --fuscanctl")
+        speed(args, images)
+        return
 
     decoders = [ZXingCPP(), ZBar()]
     names = [d.name for d in decoders]

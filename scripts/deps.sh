@@ -1,12 +1,16 @@
 #!/usr/bin/env bash
-# Installs the Debian packages fuscan's builds and tests need, once: when
-# everything is already there it returns at once, without touching apt.
+# Installs the Debian packages fuscan's builds and tests need, and those
+# named as arguments, once: when everything is already there it returns at
+# once, without touching apt.
 #   cgo (go-fitz's bundled MuPDF): gcc libc6-dev
+#   camera MJPEG frames:           libturbojpeg0-dev (libjpeg-turbo's TurboJPEG)
 #   PDF checks in tests:           qpdf
 #   the hub tests' external broker: mosquitto
+#
+#   scripts/deps.sh [PACKAGE...]   e.g. scripts/deps.sh python3-zxing-cpp
 set -euo pipefail
 
-packages=(gcc libc6-dev qpdf mosquitto)
+packages=(gcc libc6-dev libturbojpeg0-dev qpdf mosquitto "$@")
 
 missing=()
 for p in "${packages[@]}"; do

@@ -22,7 +22,7 @@ import (
 
 var decodeCommand = &command{
 	name:    "decode",
-	args:    "[--json] FILE...",
+	args:    "[--json] [--camera] FILE...",
 	summary: "read the QR codes in image files and PDFs, as the kiosk camera would",
 	help: `
 Decode reads every QR code in each FILE and prints its text. FILE is a PNG,
@@ -33,19 +33,31 @@ found on it; at most 50 pages are read. An image is decoded for 2 s, a PDF
 for 10 s in all; an image over 48 megapixels is refused before its pixels
 are read, and a 16-bit PNG is read as 8-bit gray.
 
+A FILE of "-" reads file names from standard input instead, one a line,
+and prints each file's result as soon as it is decoded: a tool that
+times decoders feeds it one file at a time (scripts/speed.sh).
+
+With --camera an image is decoded as the terminal decodes a camera
+frame: the first code found ends the search, within the decoder's
+default budget (50 ms) rather than 2 s. PDFs are decoded as without it.
+
 Without --json it prints a line a code, "FILE  page N  TEXT" (no page for
 an image), or "FILE  no code found", or "FILE  error: ..." for a file that
 could not be read.
 
 With --json it prints one JSON object per file, one per line:
   {"file": the path as given,
-   "codes": [{"text": ..., "page": N, "points": [[x, y], ...]}],
+   "codes": [{"text": ..., "page": N, "points": [[x, y], ...], "step": ...}],
    "ms": decode time in milliseconds, excluding file loading,
    "error": present only when the file could not be read}
 "codes" is [] when none was found. "page" counts from 1 in a PDF and is 0
 for an image. "points" are the code's finder pattern centres (and its
 alignment pattern, if found): pixels in an image, PDF points (1/72 inch)
-from the page's top left corner in a PDF.
+from the page's top left corner in a PDF. "step" is the step of the
+decoder's ladder that read the code (see "go doc decoder"): luma,
+inverted, channel, border, upscale, sharpen, pure or global; on a PDF
+page read again at a finer resolution it is prefixed with that, as in
+"300dpi:luma".
 
 The exit status is 0 when every file was read, codes found or not; 1 when
 a file could not be read (the others are still decoded), including a PDF
@@ -54,12 +66,14 @@ are printed with its error; 2 for a wrong command line.`,
 	setup: func(fs *flag.FlagSet) func(context.Context, *env, []string) error {
 		o := &decodeOptions{}
 		fs.BoolVar(&o.json, "json", false, "print one JSON object a file")
+		fs.BoolVar(&o.camera, "camera", false, "decode images as a camera frame: the first code, within 50 ms")
 		return o.run
 	},
 }
 
 type decodeOptions struct {
-	json bool
+	json   bool
+	camera bool
 }
 
 // maxDecodeFile bounds the file decode reads: PDFs are refused over
@@ -83,6 +97,7 @@ type decodeCode struct {
 	Text   string       `json:"text"`
 	Page   int          `json:"page"`
 	Points [][2]float64 `json:"points"`
+	Step   string       `json:"step"`
 }
 
 func (o *decodeOptions) run(ctx context.Context, e *env, args []string) error {
@@ -91,33 +106,40 @@ func (o *decodeOptions) run(ctx context.Context, e *env, args []string) error {
 	}
 	enc := json.NewEncoder(e.stdout)
 	enc.SetEscapeHTML(false)
-	failed := 0
-	for _, path := range args {
+	files, failed := 0, 0
+	decode := func(path string) error {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		r := decodeFile(path)
+		r := o.decodeFile(path)
+		files++
 		if r.Error != "" {
 			failed++
 		}
-		var err error
 		if o.json {
-			err = enc.Encode(r)
+			return enc.Encode(r)
+		}
+		return writeDecodeHuman(e.stdout, r)
+	}
+	for _, path := range args {
+		var err error
+		if path == "-" {
+			err = eachLine(ctx, e.stdin, decode)
 		} else {
-			err = writeDecodeHuman(e.stdout, r)
+			err = decode(path)
 		}
 		if err != nil {
 			return err
 		}
 	}
 	if failed > 0 {
-		return fmt.Errorf("%d of %d files could not be read", failed, len(args))
+		return fmt.Errorf("%d of %d files could not be read", failed, files)
 	}
 	return nil
 }
 
 // decodeFile reads the file at path and decodes the codes in it.
-func decodeFile(path string) decodeResult {
+func (o *decodeOptions) decodeFile(path string) decodeResult {
 	r := decodeResult{File: path, Codes: []decodeCode{}}
 	data, err := readDecodeFile(path)
 	if err != nil {
@@ -129,11 +151,11 @@ func decodeFile(path string) decodeResult {
 	if bytes.HasPrefix(data, []byte("%PDF-")) {
 		codes, elapsed, err = decodePDF(data)
 	} else {
-		codes, elapsed, err = decodeImage(data)
+		codes, elapsed, err = o.decodeImage(data)
 	}
 	r.MS = math.Round(float64(elapsed.Microseconds())/10) / 100
 	for _, c := range codes {
-		dc := decodeCode{Text: c.Text, Page: c.Page, Points: make([][2]float64, len(c.Points))}
+		dc := decodeCode{Text: c.Text, Page: c.Page, Points: make([][2]float64, len(c.Points)), Step: c.Step}
 		for i, p := range c.Points {
 			dc.Points[i] = [2]float64{math.Round(p.X*100) / 100, math.Round(p.Y*100) / 100}
 		}
@@ -179,7 +201,7 @@ func decodePDF(data []byte) ([]decoder.Code, time.Duration, error) {
 
 // decodeImage decodes an image file, or a PDF whose header comes after
 // some bytes, as readers allow.
-func decodeImage(data []byte) ([]decoder.Code, time.Duration, error) {
+func (o *decodeOptions) decodeImage(data []byte) ([]decoder.Code, time.Duration, error) {
 	// The size is checked before the pixels are read, so that a small
 	// file claiming a huge image allocates nothing.
 	img, format, err := imagefile.Read(bytes.NewReader(data), decoder.MaxPixels)
@@ -192,8 +214,12 @@ func decodeImage(data []byte) ([]decoder.Code, time.Duration, error) {
 	if err != nil {
 		return nil, 0, formatError(format, err)
 	}
+	opts := &decoder.Options{Multi: true, Budget: decodeBudget}
+	if o.camera {
+		opts = nil // the first code, within DefaultBudget
+	}
 	start := time.Now()
-	codes, err := decoder.New(&decoder.Options{Multi: true, Budget: decodeBudget}).Decode(img)
+	codes, err := decoder.New(opts).Decode(img)
 	return codes, time.Since(start), err
 }
 

@@ -70,6 +70,7 @@ type decodeLine struct {
 		Text   string       `json:"text"`
 		Page   int          `json:"page"`
 		Points [][2]float64 `json:"points"`
+		Step   string       `json:"step"`
 	} `json:"codes"`
 	MS    float64 `json:"ms"`
 	Error *string `json:"error"`
@@ -122,6 +123,9 @@ func TestDecodeFormats(t *testing.T) {
 			}
 			if n := len(l.Codes[0].Points); n < 3 || l.MS <= 0 {
 				t.Errorf("%d points, %v ms; want at least 3 points and a time", n, l.MS)
+			}
+			if step := l.Codes[0].Step; step == "" {
+				t.Errorf("no step: want the ladder step that read the code")
 			}
 		})
 	}
@@ -205,6 +209,34 @@ func TestDecodeSheet(t *testing.T) {
 	slices.Sort(got)
 	if !slices.Equal(got, want) {
 		t.Errorf("got %q, want %q", got, want)
+	}
+}
+
+// TestDecodeStdin reads file names from standard input with "-", among
+// names given as arguments, in camera mode too.
+func TestDecodeStdin(t *testing.T) {
+	dir := t.TempDir()
+	paths := codeFiles(t, dir, decodeText)
+	missing := filepath.Join(dir, "missing.png")
+	stdin := paths["png"] + "\n\n" + missing + "\n" + paths["jpeg"] + "\n"
+	for _, camera := range []bool{false, true} {
+		args := []string{"decode", "--json", paths["gif"], "-", paths["pgm"]}
+		if camera {
+			args = slices.Insert(args, 1, "--camera")
+		}
+		r := fuscanctl(t, stdin, args...)
+		if r.code != exitFailure || !strings.Contains(r.stderr, "1 of 5 files could not be read") {
+			t.Errorf("camera %v: exit %d, stderr %q; want 1 and a count of the failures", camera, r.code, r.stderr)
+		}
+		lines := decodeJSON(t, r.stdout)
+		var got []string
+		for _, l := range lines {
+			got = append(got, fmt.Sprintf("%s %d", filepath.Base(l.File), len(l.Codes)))
+		}
+		want := []string{"code-gif.bin 1", "code-png.bin 1", "missing.png 0", "code-jpeg.bin 1", "code-pgm.bin 1"}
+		if !slices.Equal(got, want) {
+			t.Errorf("camera %v: got %q, want %q", camera, got, want)
+		}
 	}
 }
 

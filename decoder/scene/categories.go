@@ -11,6 +11,8 @@ import (
 	"sync"
 	"time"
 
+	qrdecoder "github.com/makiuchi-d/gozxing/qrcode/decoder"
+
 	"github.com/fuscan/fuscan/qrcard"
 )
 
@@ -81,10 +83,17 @@ type Category struct {
 //   - 1080p: 1920×1080 frames, 3 to 7 px a module, turned and tilted up to
 //     15° and 20°, with some clutter
 //   - empty: no code at all (cards and phones without one, clutter)
+//   - dense720: what a kiosk's camera sees first, the frames a decoder
+//     must be quick on: QR versions 10 to 25 (a 福码卡 to a large EU
+//     DCC) at 2.5 to 4.5 px a module, turned up to 10° and tilted up to
+//     4°, in 1280×720 frames
+//   - dense1080: the same in 1920×1080 frames
 //
 // Sample i of a category shows texts[i%len(texts)] (dense: of the texts
 // of QR version 10 and up, or of all if none is), so that a category of
-// as many samples as texts shows each once. Unless a category says
+// as many samples as texts shows each once; dense720 and dense1080 make
+// their own texts instead, as DenseText does, of every version from 10 to
+// 25 in turn. Unless a category says
 // otherwise its codes are at 3 to 6 px a module, lightly blurred (σ 0.5
 // px) and noisy (σ 2), on cards and phones in 1280×720 frames.
 //
@@ -367,6 +376,8 @@ var categoryDefs = []categoryDef{
 		place(r, &p, text)
 		return text, p
 	}},
+	{"dense720", 60, denseFrame(1280, 720)},
+	{"dense1080", 40, denseFrame(1920, 1080)},
 	{"empty", 30, func(r *rand.Rand, i, n int, t *textSet) (string, Params) {
 		p := camera(r, "")
 		p.Carrier = Carrier(r.IntN(3))
@@ -379,6 +390,78 @@ var categoryDefs = []categoryDef{
 		}
 		return "", p
 	}},
+}
+
+// denseFrame returns the generator of a category of dense codes in frames
+// of w×h: sample i shows a code of version 10 to 25, each in turn (in a
+// stride of 7, so that versions and module sizes mix).
+func denseFrame(w, h int) func(r *rand.Rand, i, n int, t *textSet) (string, Params) {
+	return func(r *rand.Rand, i, n int, t *textSet) (string, Params) {
+		text := DenseText(r, minDenseVersion+i*7%(maxDenseVersion-minDenseVersion+1))
+		p := camera(r, text)
+		p.Width, p.Height = w, h
+		p.ModulePx = spread(r, i, n, 2.5, 4.5)
+		p.Angle, p.TiltX, p.TiltY = signed(r, 0, 10), signed(r, 0, 4), signed(r, 0, 4)
+		p.Blur, p.Noise = uniform(r, 0.4, 0.6), uniform(r, 2, 4)
+		place(r, &p, text)
+		return text, p
+	}
+}
+
+// The versions dense720 and dense1080 show.
+const (
+	minDenseVersion = 10
+	maxDenseVersion = 25
+)
+
+// base45 is the alphabet of base45 (RFC 9285), which is QR's alphanumeric
+// mode's: EU DCCs and 福码卡 carry their signed payload in it.
+const base45 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ $%*+-./:"
+
+// DenseText returns a text that fills a QR code of the given version (1 to
+// 40) at level M: "HC1:" or "FSC1:" and pseudo-random base45 characters
+// drawn from r, as compressed, signed credentials look. Its length is
+// drawn between the capacities of the versions below and of this one.
+func DenseText(r *rand.Rand, version int) string {
+	prefix := "HC1:"
+	if r.IntN(2) == 0 {
+		prefix = "FSC1:"
+	}
+	lo, hi := alphanumericCapacity(version-1)+1, alphanumericCapacity(version)
+	b := []byte(prefix)
+	for range lo + r.IntN(hi-lo+1) - len(prefix) {
+		b = append(b, base45[r.IntN(len(base45))])
+	}
+	return string(b)
+}
+
+// alphanumericCapacity returns how many characters of QR's alphanumeric
+// mode a code of version v holds at level M (0 for version 0): its data
+// codewords less the mode indicator and the character count, 11 bits a
+// pair of characters and 6 for one left over.
+func alphanumericCapacity(v int) int {
+	if v < 1 {
+		return 0
+	}
+	version, err := qrdecoder.Version_GetVersionForNumber(v)
+	if err != nil {
+		panic(fmt.Sprintf("scene: %v", err))
+	}
+	blocks := version.GetECBlocksForLevel(qrdecoder.ErrorCorrectionLevel_M)
+	bits := 8*(version.GetTotalCodewords()-blocks.GetTotalECCodewords()) - 4
+	switch {
+	case v <= 9:
+		bits -= 9
+	case v <= 26:
+		bits -= 11
+	default:
+		bits -= 13
+	}
+	n := 2 * (bits / 11)
+	if bits%11 >= 6 {
+		n++
+	}
+	return n
 }
 
 // mustMatrix returns the module matrix of a text a category shows.

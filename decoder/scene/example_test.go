@@ -43,6 +43,8 @@ func ExampleCategories() {
 	// clutter      30 samples, *image.Gray, code shown: true
 	// jpeg         24 samples, *image.Gray, code shown: true
 	// 1080p        24 samples, *image.Gray, code shown: true
+	// dense720     60 samples, *image.Gray, code shown: true
+	// dense1080    40 samples, *image.Gray, code shown: true
 	// empty        30 samples, *image.RGBA, code shown: false
 }
 

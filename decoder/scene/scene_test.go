@@ -6,7 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"image"
+	"maps"
 	"math"
+	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -138,6 +140,48 @@ func TestCategoriesTexts(t *testing.T) {
 				t.Errorf("sample %d: got text %.12q…, want %.12q…", tt.i, got, tt.want)
 			}
 		})
+	}
+}
+
+// TestDenseText: DenseText fills exactly the version asked for, one more
+// character would not fit it, and the dense camera categories show every
+// version from 10 to 25 at 2.5 to 4.5 px a module.
+func TestDenseText(t *testing.T) {
+	for v := 1; v <= 40; v++ {
+		n := alphanumericCapacity(v)
+		for _, tt := range []struct {
+			text string
+			want int
+		}{
+			{DenseText(rand.New(rand.NewPCG(1, uint64(v))), v), v},
+			{strings.Repeat("A", n), v},
+			{strings.Repeat("A", n+1), v + 1},
+		} {
+			if v == 40 && tt.want == 41 {
+				continue
+			}
+			m, err := qrcard.Matrix(tt.text, qrcard.LevelM)
+			if err != nil {
+				t.Fatalf("version %d, %d characters: %v", v, len(tt.text), err)
+			}
+			if got := (len(m) - 17) / 4; got != tt.want {
+				t.Errorf("%d characters: got version %d, want %d", len(tt.text), got, tt.want)
+			}
+		}
+	}
+	for _, name := range []string{"dense720", "dense1080"} {
+		c := category(t, name)
+		versions := map[int]bool{}
+		for i := range 16 {
+			s := c.Make(i)
+			versions[s.Version] = true
+			if px := s.Params.ModulePx; s.Version < 10 || s.Version > 25 || px < 2.5 || px > 4.5 {
+				t.Errorf("%s %d: version %d at %.2f px a module", name, i, s.Version, px)
+			}
+		}
+		if len(versions) != 16 {
+			t.Errorf("%s: versions %v in 16 samples, want 10 to 25", name, slices.Sorted(maps.Keys(versions)))
+		}
 	}
 }
 

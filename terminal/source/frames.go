@@ -1,13 +1,12 @@
 package source
 
 import (
-	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"image"
-	"image/jpeg"
 	"log/slog"
+	"time"
 )
 
 // The pixel formats v4l2: reads, as V4L2 fourcc codes.
@@ -21,48 +20,57 @@ const (
 // takes in 4K and 12-megapixel cameras.
 const maxFramePixels = 1 << 24
 
-// unpackYUYV returns the w×h frame packed as YUYV in src, rows stride bytes
-// apart (at least 2·w), as a 4:2:2 image. Each pair of pixels is Y0 Cb Y1 Cr;
-// w must be even, as V4L2 makes it for YUYV. The image is new, so a frame
-// sent on owns its pixels: at 1280×720 that is 1.8 MB a frame.
-func unpackYUYV(src []byte, w, h, stride int) (*image.YCbCr, error) {
+// checkYUYV checks that n bytes hold a w×h frame packed as YUYV, rows
+// stride bytes apart (at least 2·w): w must be even, as V4L2 makes it for
+// YUYV.
+func checkYUYV(n, w, h, stride int) error {
 	if w <= 0 || h <= 0 || w%2 != 0 || w > maxFramePixels/h {
-		return nil, fmt.Errorf("yuyv: frame of %d×%d pixels: want an even width and 1 to %d pixels", w, h, maxFramePixels)
+		return fmt.Errorf("yuyv: frame of %d×%d pixels: want an even width and 1 to %d pixels", w, h, maxFramePixels)
 	}
 	if stride < 2*w {
-		return nil, fmt.Errorf("yuyv: stride %d under the row's %d bytes", stride, 2*w)
+		return fmt.Errorf("yuyv: stride %d under the row's %d bytes", stride, 2*w)
 	}
 	// Rows start stride bytes apart and the last needs 2·w: written so as
 	// not to overflow with a huge stride.
-	if len(src) < 2*w || h > 1 && stride > (len(src)-2*w)/(h-1) {
-		return nil, fmt.Errorf("yuyv: %d bytes for %d×%d pixels with rows %d bytes apart", len(src), w, h, stride)
+	if n < 2*w || h > 1 && stride > (n-2*w)/(h-1) {
+		return fmt.Errorf("yuyv: %d bytes for %d×%d pixels with rows %d bytes apart", n, w, h, stride)
 	}
-	img := image.NewYCbCr(image.Rect(0, 0, w, h), image.YCbCrSubsampleRatio422)
-	for y := range h {
-		row := src[y*stride : y*stride+2*w]
-		ys := img.Y[y*img.YStride : y*img.YStride+w]
-		cb := img.Cb[y*img.CStride : y*img.CStride+w/2]
-		cr := img.Cr[y*img.CStride : y*img.CStride+w/2]
-		for x := range w / 2 {
-			p := row[4*x : 4*x+4 : 4*x+4]
-			ys[2*x], cb[x], ys[2*x+1], cr[x] = p[0], p[1], p[2], p[3]
-		}
-	}
-	return img, nil
+	return nil
 }
 
-// decodeJPEG decodes one camera frame, with the standard Huffman tables
-// inserted when it has none (see withDHT), after checking its size.
-func decodeJPEG(data []byte) (image.Image, error) {
-	data = withDHT(data)
-	cfg, err := jpeg.DecodeConfig(bytes.NewReader(data))
-	if err != nil {
-		return nil, err
+// yuyvPlanes is the layout of a w×h YUYV frame unpacked: 4:2:2, as
+// image.NewYCbCr lays it out.
+func yuyvPlanes(w, h int) planes {
+	return planes{rect: image.Rect(0, 0, w, h), ratio: image.YCbCrSubsampleRatio422, yStride: w, yRows: h, cStride: w / 2, cRows: h}
+}
+
+// unpackYUYV unpacks the frame packed as YUYV in src, rows stride bytes
+// apart, into dst, whose layout is yuyvPlanes' for its size, checked by
+// checkYUYV: each pair of pixels is Y0 Cb Y1 Cr. It goes four pixels at a
+// time through a uint64, three times as fast as a byte at a time.
+func unpackYUYV(dst *image.YCbCr, src []byte, stride int) {
+	w, h := dst.Rect.Dx(), dst.Rect.Dy()
+	for y := range h {
+		row := src[y*stride : y*stride+2*w]
+		ys := dst.Y[y*dst.YStride : y*dst.YStride+w]
+		cb := dst.Cb[y*dst.CStride : y*dst.CStride+w/2]
+		cr := dst.Cr[y*dst.CStride : y*dst.CStride+w/2]
+		x := 0
+		for ; x+4 <= w; x += 4 {
+			// Y0 Cb0 Y1 Cr0 Y2 Cb1 Y3 Cr1, little-endian.
+			v := binary.LittleEndian.Uint64(row[2*x:])
+			l := v & 0x00ff00ff00ff00ff // the Ys, a 16-bit lane each
+			l = (l | l>>8) & 0x0000ffff0000ffff
+			binary.LittleEndian.PutUint32(ys[x:], uint32(l|l>>16))
+			c := v >> 8 & 0x00ff00ff00ff00ff // Cb0 Cr0 Cb1 Cr1
+			cb[x/2], cb[x/2+1] = byte(c), byte(c>>32)
+			cr[x/2], cr[x/2+1] = byte(c>>16), byte(c>>48)
+		}
+		for ; x < w; x += 2 {
+			p := row[2*x : 2*x+4 : 2*x+4]
+			ys[x], cb[x/2], ys[x+1], cr[x/2] = p[0], p[1], p[2], p[3]
+		}
 	}
-	if cfg.Width <= 0 || cfg.Height <= 0 || cfg.Width > maxFramePixels/cfg.Height {
-		return nil, fmt.Errorf("jpeg: frame of %d×%d pixels: want 1 to %d pixels", cfg.Width, cfg.Height, maxFramePixels)
-	}
-	return jpeg.Decode(bytes.NewReader(data))
 }
 
 // JPEG markers withDHT reads.
@@ -79,14 +87,14 @@ const (
 // K.3 inserted before the start of scan when no DHT segment comes before
 // it, as ffmpeg does: many UVC and IP cameras send MJPEG frames without
 // tables and mean these. Data that has tables, or that cannot be walked to
-// its start of scan, is returned as it is, for the decoder to judge.
-func withDHT(data []byte) []byte {
+// its start of scan, is returned as it is, for the decoder to judge; the
+// data with tables is written over buf, reallocated if too short.
+func withDHT(buf, data []byte) []byte {
 	sos, err := scanStart(data)
 	if err != nil {
 		return data
 	}
-	out := make([]byte, 0, len(data)+len(defaultDHT))
-	out = append(out, data[:sos]...)
+	out := append(buf[:0], data[:sos]...)
 	out = append(out, defaultDHT...)
 	return append(out, data[sos:]...)
 }
@@ -293,17 +301,50 @@ func (l *skipLog) skip(err error) {
 	}
 }
 
+// converter turns a camera's frames into images: MJPEG through
+// libjpeg-turbo (image/jpeg without cgo), YUYV unpacked, into images of a
+// ring. A converter is for one goroutine; close it when done.
+type converter struct {
+	ring ring
+	jpeg jpegDecoder
+	dht  []byte // a frame with the tables withDHT inserts
+}
+
+// newConverter returns a converter.
+func newConverter() *converter {
+	return &converter{jpeg: newJPEGDecoder()}
+}
+
+func (c *converter) close() { c.jpeg.close() }
+
 // convert turns one camera frame in format, of the size the camera was
-// set to, into an image that owns its pixels.
-func convert(format uint32, size image.Point, buf []byte) (image.Image, error) {
+// set to, captured at at, into an image of the ring, which does not share
+// the camera's buffer.
+func (c *converter) convert(at time.Time, format uint32, size image.Point, buf []byte) (image.Image, error) {
 	if format == pixMJPEG {
-		return decodeJPEG(buf)
+		return c.decodeJPEG(at, buf)
 	}
 	// Drivers may pad rows: the stride is what the length says.
 	if size.Y <= 0 || len(buf)%size.Y != 0 {
 		return nil, fmt.Errorf("yuyv: %d bytes do not make %d rows", len(buf), size.Y)
 	}
-	return unpackYUYV(buf, size.X, size.Y, len(buf)/size.Y)
+	stride := len(buf) / size.Y
+	if err := checkYUYV(len(buf), size.X, size.Y, stride); err != nil {
+		return nil, err
+	}
+	img := c.ring.image(at, yuyvPlanes(size.X, size.Y)).(*image.YCbCr)
+	unpackYUYV(img, buf, stride)
+	return img, nil
+}
+
+// decodeJPEG decodes one camera frame captured at at, with the standard
+// Huffman tables inserted when it has none (see withDHT), after checking
+// its size.
+func (c *converter) decodeJPEG(at time.Time, data []byte) (image.Image, error) {
+	if out := withDHT(c.dht, data); len(out) != len(data) {
+		c.dht, data = out, out // the buffer, grown, for the next frame
+	}
+	return c.jpeg.decode(at, data, &c.ring)
 }
 
 // fourcc returns a pixel format's four characters, for messages.

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"strings"
 	"testing"
+	"time"
 )
 
 // yuyv packs a w×h test pattern as YUYV rows of stride bytes, padding
@@ -25,9 +26,27 @@ func yuyv(w, h, stride int) []byte {
 	return src
 }
 
+// unpack unpacks a YUYV frame into a new image.
+func unpack(src []byte, w, h, stride int) (*image.YCbCr, error) {
+	if err := checkYUYV(len(src), w, h, stride); err != nil {
+		return nil, err
+	}
+	img := yuyvPlanes(w, h).alloc().(*image.YCbCr)
+	unpackYUYV(img, src, stride)
+	return img, nil
+}
+
+// testConverter returns a converter closed when t ends. The tests give
+// it frames of no time, which its ring never fills again.
+func testConverter(t testing.TB) *converter {
+	c := newConverter()
+	t.Cleanup(c.close)
+	return c
+}
+
 func TestUnpackYUYV(t *testing.T) {
-	for _, tc := range []struct{ w, h, stride int }{{2, 1, 4}, {6, 4, 12}, {8, 3, 20}} {
-		img, err := unpackYUYV(yuyv(tc.w, tc.h, tc.stride), tc.w, tc.h, tc.stride)
+	for _, tc := range []struct{ w, h, stride int }{{2, 1, 4}, {6, 4, 12}, {8, 3, 20}, {1290, 2, 2600}} {
+		img, err := unpack(yuyv(tc.w, tc.h, tc.stride), tc.w, tc.h, tc.stride)
 		if err != nil {
 			t.Fatalf("%d×%d stride %d: %v", tc.w, tc.h, tc.stride, err)
 		}
@@ -49,7 +68,7 @@ func TestUnpackYUYV(t *testing.T) {
 // the camera's buffer, which the driver overwrites.
 func TestUnpackYUYVOwns(t *testing.T) {
 	src := yuyv(4, 2, 8)
-	img, err := unpackYUYV(src, 4, 2, 8)
+	img, err := unpack(src, 4, 2, 8)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -73,7 +92,7 @@ func TestUnpackYUYVErrors(t *testing.T) {
 		{64, 4, 3, 1 << 62, "rows 4611686018427387904 bytes apart"},
 		{1 << 10, 1 << 13, 1 << 12, 1 << 14, "1 to 16777216 pixels"},
 	} {
-		_, err := unpackYUYV(make([]byte, tc.n), tc.w, tc.h, tc.stride)
+		err := checkYUYV(tc.n, tc.w, tc.h, tc.stride)
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%d bytes as %d×%d stride %d: got %v, want an error containing %q", tc.n, tc.w, tc.h, tc.stride, err, tc.want)
 		}
@@ -81,19 +100,20 @@ func TestUnpackYUYVErrors(t *testing.T) {
 }
 
 func TestConvert(t *testing.T) {
+	c := testConverter(t)
 	// Rows padded to 16 bytes, as some drivers pad them.
-	img, err := convert(pixYUYV, image.Pt(6, 2), yuyv(6, 2, 16))
+	img, err := c.convert(time.Time{}, pixYUYV, image.Pt(6, 2), yuyv(6, 2, 16))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if got, want := img.(*image.YCbCr).YCbCrAt(5, 1), (color.YCbCr{Y: 21, Cb: 102, Cr: 197}); got != want {
 		t.Errorf("padded rows: pixel (5, 1): got %v, want %v", got, want)
 	}
-	if _, err := convert(pixYUYV, image.Pt(6, 2), make([]byte, 25)); err == nil {
+	if _, err := c.convert(time.Time{}, pixYUYV, image.Pt(6, 2), make([]byte, 25)); err == nil {
 		t.Error("25 bytes as 2 rows: got no error")
 	}
 	files := testJPEGs(t)
-	img, err = convert(pixMJPEG, image.Pt(64, 48), files["color"])
+	img, err = c.convert(time.Time{}, pixMJPEG, image.Pt(64, 48), files["color"])
 	if err != nil || img.Bounds() != image.Rect(0, 0, 64, 48) {
 		t.Errorf("MJPEG: got %v, %v; want a 64×48 image", img.Bounds(), err)
 	}
@@ -148,11 +168,12 @@ func TestWithDHT(t *testing.T) {
 			if _, err := jpeg.Decode(bytes.NewReader(stripped)); err == nil {
 				t.Fatal("image/jpeg decodes a file without tables: the test proves nothing")
 			}
-			want, err := jpeg.Decode(bytes.NewReader(file))
+			c := testConverter(t)
+			want, err := c.decodeJPEG(time.Time{}, file)
 			if err != nil {
 				t.Fatal(err)
 			}
-			got, err := decodeJPEG(stripped)
+			got, err := c.decodeJPEG(time.Time{}, stripped)
 			if err != nil {
 				t.Fatalf("decodeJPEG without tables: %v", err)
 			}
@@ -166,7 +187,7 @@ func TestWithDHT(t *testing.T) {
 					}
 				}
 			}
-			if out := withDHT(file); &out[0] != &file[0] || len(out) != len(file) {
+			if out := withDHT(nil, file); &out[0] != &file[0] || len(out) != len(file) {
 				t.Error("a file with tables was changed")
 			}
 		})
@@ -183,18 +204,18 @@ func TestWithDHTLeavesOthers(t *testing.T) {
 		"bad length":     {0xff, 0xd8, 0xff, 0xe0, 0x00, 0x01, 0xff, 0xda},
 		"EOI before SOS": {0xff, 0xd8, 0xff, 0xd9, 0xff, 0xda},
 	} {
-		if out := withDHT(data); !bytes.Equal(out, data) {
+		if out := withDHT(nil, data); !bytes.Equal(out, data) {
 			t.Errorf("%s: got %d bytes, want the input's %d unchanged", name, len(out), len(data))
 		}
 	}
 	// Fill bytes are walked over.
 	filled := append([]byte{0xff, 0xd8, 0xff, 0xff}, stripped[2:]...)
-	if img, err := decodeJPEG(filled); err != nil || img.Bounds().Dx() != 33 {
+	if img, err := testConverter(t).decodeJPEG(time.Time{}, filled); err != nil || img.Bounds().Dx() != 33 {
 		t.Errorf("with fill bytes: got %v, want the 33 pixel wide image", err)
 	}
 	// So are markers without a length (which image/jpeg refuses here).
 	tem := append([]byte{0xff, 0xd8, 0xff, markerTEM, 0xff, markerRST + 3}, stripped[2:]...)
-	if out := withDHT(tem); len(out) != len(tem)+len(defaultDHT) {
+	if out := withDHT(nil, tem); len(out) != len(tem)+len(defaultDHT) {
 		t.Errorf("with TEM and RST3: got %d bytes, want the tables inserted in the %d", len(out), len(tem))
 	}
 }
@@ -204,8 +225,11 @@ func TestDecodeJPEGTooLarge(t *testing.T) {
 	// Claim 65535×65535 pixels in the SOF0 segment.
 	sof := bytes.Index(file, []byte{0xff, 0xc0})
 	copy(file[sof+5:], []byte{0xff, 0xff, 0xff, 0xff})
-	if _, err := decodeJPEG(file); err == nil || !strings.Contains(err.Error(), "65535×65535") {
-		t.Errorf("got %v, want an error about 65535×65535 pixels", err)
+	for _, d := range []jpegDecoder{newJPEGDecoder(), goJPEG{}} {
+		if _, err := d.decode(time.Time{}, file, &testConverter(t).ring); err == nil || !strings.Contains(err.Error(), "65535×65535") {
+			t.Errorf("%s: got %v, want an error about 65535×65535 pixels", d.name(), err)
+		}
+		d.close()
 	}
 }
 
@@ -260,37 +284,5 @@ func TestSkipLog(t *testing.T) {
 func TestFourcc(t *testing.T) {
 	if fourcc(pixMJPEG) != "MJPG" || fourcc(pixYUYV) != "YUYV" {
 		t.Errorf("got %q and %q, want MJPG and YUYV", fourcc(pixMJPEG), fourcc(pixYUYV))
-	}
-}
-
-// BenchmarkUnpackYUYV unpacks a 1280×720 frame: the cost of a YUYV camera
-// frame before the decoder sees it.
-func BenchmarkUnpackYUYV(b *testing.B) {
-	src := yuyv(1280, 720, 2560)
-	b.SetBytes(int64(len(src)))
-	for b.Loop() {
-		if _, err := unpackYUYV(src, 1280, 720, 2560); err != nil {
-			b.Fatal(err)
-		}
-	}
-}
-
-// BenchmarkDecodeMJPEG decodes a 1280×720 MJPEG frame without tables, as
-// UVC cameras send them.
-func BenchmarkDecodeMJPEG(b *testing.B) {
-	img := image.NewGray(image.Rect(0, 0, 1280, 720))
-	for i := range img.Pix {
-		img.Pix[i] = byte(i * 7 % 251)
-	}
-	var buf bytes.Buffer
-	if err := jpeg.Encode(&buf, img, &jpeg.Options{Quality: 80}); err != nil {
-		b.Fatal(err)
-	}
-	frame := stripDHT(b, buf.Bytes())
-	b.SetBytes(int64(len(frame)))
-	for b.Loop() {
-		if _, err := decodeJPEG(frame); err != nil {
-			b.Fatal(err)
-		}
 	}
 }

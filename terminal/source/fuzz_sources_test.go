@@ -8,6 +8,7 @@ import (
 	"image/jpeg"
 	"log/slog"
 	"testing"
+	"time"
 
 	"github.com/fuscan/fuscan/terminal"
 )
@@ -76,7 +77,7 @@ func FuzzYUYV(f *testing.F) {
 	f.Add([]byte{1, 2, 3, 4}, 2, 1, 3)
 	f.Add([]byte{}, 1<<30, 1<<30, 1<<31)
 	f.Fuzz(func(t *testing.T, src []byte, w, h, stride int) {
-		img, err := unpackYUYV(src, w, h, stride)
+		img, err := unpack(src, w, h, stride)
 		if err != nil {
 			return
 		}
@@ -106,7 +107,7 @@ func FuzzDHT(f *testing.F) {
 	f.Add([]byte{0xff, 0xd8, 0xff, 0xff, 0xff, 0x01, 0xff, 0xda})
 	f.Add([]byte{0xff, 0xd8, 0xff, 0xe0, 0x00, 0x01})
 	f.Fuzz(func(t *testing.T, data []byte) {
-		out := withDHT(data)
+		out := withDHT(nil, data)
 		if len(out) != len(data) {
 			i := bytes.Index(out, defaultDHT)
 			if i < 0 || len(out) != len(data)+len(defaultDHT) || !bytes.Equal(append(bytes.Clone(out[:i]), out[i+len(defaultDHT):]...), data) ||
@@ -123,12 +124,36 @@ func FuzzDHT(f *testing.F) {
 		if err != nil {
 			return
 		}
-		got, err := decodeJPEG(data)
+		got, err := testConverter(t).decodeJPEG(time.Time{}, data)
 		if err != nil {
 			t.Fatalf("decodeJPEG: %v for what image/jpeg decodes", err)
 		}
 		if got.Bounds() != want.Bounds() {
 			t.Fatalf("got %v, want %v", got.Bounds(), want.Bounds())
+		}
+	})
+}
+
+// FuzzJPEG decodes arbitrary bytes as a camera frame with the converter's
+// decoder (libjpeg-turbo with cgo): it must never crash, and an image it
+// returns must be of a sane size, the size image/jpeg sees when it too
+// decodes the frame.
+func FuzzJPEG(f *testing.F) {
+	for _, file := range testJPEGs(f) {
+		f.Add(file)
+		f.Add(stripDHT(f, file))
+		f.Add(file[:len(file)*2/3])
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		got, err := testConverter(t).decodeJPEG(time.Time{}, data)
+		if err != nil {
+			return
+		}
+		if b := got.Bounds(); b.Empty() || b.Dx()*b.Dy() > maxFramePixels {
+			t.Fatalf("got a frame of %v, want 1 to %d pixels", b, maxFramePixels)
+		}
+		if want, err := (goJPEG{}).decode(time.Time{}, withDHT(nil, data), nil); err == nil && want.Bounds() != got.Bounds() {
+			t.Fatalf("got %v, image/jpeg %v", got.Bounds(), want.Bounds())
 		}
 	})
 }

@@ -126,6 +126,8 @@ func (s *mjpegSource) parts(ctx context.Context, body *stallReader, boundary str
 	br := bufio.NewReaderSize(body, 64<<10)
 	mr := multipart.NewReader(br, boundaryOf(br, boundary))
 	skips := &skipLog{log: s.opts.Logger.With(slog.String("source", s.shown)), msg: "source: mjpeg: skipping a part that is no JPEG"}
+	conv := newConverter()
+	defer conv.close()
 	var data bytes.Buffer
 	var seq uint64
 	for {
@@ -139,7 +141,8 @@ func (s *mjpegSource) parts(ctx context.Context, body *stallReader, boundary str
 		if err := readPart(&data, part); err != nil {
 			return fmt.Errorf("after %d frames: %w", seq, err)
 		}
-		img, err := decodeJPEG(data.Bytes())
+		at := s.opts.Now()
+		img, err := conv.decodeJPEG(at, data.Bytes())
 		if err != nil {
 			skips.skip(err)
 			continue
@@ -147,7 +150,7 @@ func (s *mjpegSource) parts(ctx context.Context, body *stallReader, boundary str
 		seq++
 		// A consumer that takes its time is no stalled camera.
 		body.pause()
-		err = send(ctx, frames, terminal.Frame{Image: img, At: s.opts.Now(), Seq: seq})
+		err = send(ctx, frames, terminal.Frame{Image: img, At: at, Seq: seq})
 		body.resume()
 		if err != nil {
 			return err

@@ -142,7 +142,7 @@ func TestMJPEG(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				if !samePixels(f.Image, want) {
+				if !source.SamePixels(f.Image, want) {
 					t.Errorf("frame %d: pixels differ from the JPEG served", i)
 				}
 				if f.Seq != uint64(i+1) || !f.At.Equal(epoch.Add(time.Duration(i+1)*time.Second)) {
@@ -155,19 +155,6 @@ func TestMJPEG(t *testing.T) {
 			}
 		})
 	}
-}
-
-// samePixels reports whether a and b are the same YCbCr or gray image.
-func samePixels(a, b image.Image) bool {
-	switch a := a.(type) {
-	case *image.YCbCr:
-		b, ok := b.(*image.YCbCr)
-		return ok && a.Rect == b.Rect && bytes.Equal(a.Y, b.Y) && bytes.Equal(a.Cb, b.Cb) && bytes.Equal(a.Cr, b.Cr)
-	case *image.Gray:
-		b, ok := b.(*image.Gray)
-		return ok && a.Rect == b.Rect && bytes.Equal(a.Pix, b.Pix)
-	}
-	return false
 }
 
 // TestMJPEGSkipsGarbage checks that parts that are no JPEG are skipped

@@ -9,6 +9,7 @@ import (
 	"image"
 	"log/slog"
 	"syscall"
+	"time"
 
 	"github.com/blackjack/webcam"
 
@@ -33,7 +34,8 @@ func newV4L2(dev string, size image.Point, fps float64, o Options) (Source, erro
 
 // Run streams frames until ctx is done, or until the device fails, goes
 // away or sends no frame for v4l2Timeout. YUYV frames are sent as
-// *image.YCbCr (4:2:2), MJPEG frames as image/jpeg decodes them.
+// *image.YCbCr (4:2:2), MJPEG frames as *image.YCbCr in the camera's
+// subsampling (see converter).
 func (s *v4l2Source) Run(ctx context.Context, frames chan<- terminal.Frame, _ chan<- terminal.Scan) error {
 	cam, err := webcam.Open(s.dev)
 	if err != nil {
@@ -50,12 +52,18 @@ func (s *v4l2Source) Run(ctx context.Context, frames chan<- terminal.Frame, _ ch
 	if err := cam.StartStreaming(); err != nil {
 		return fmt.Errorf("source: v4l2: %s: %w", s.dev, err)
 	}
+	conv := newConverter()
+	defer conv.close()
 	log := s.opts.Logger.With(slog.String("source", s.dev))
-	log.Info("source: v4l2: streaming", slog.String("format", fourcc(format)), slog.Any("size", size))
+	attrs := []any{slog.String("format", fourcc(format)), slog.Any("size", size)}
+	if format == pixMJPEG {
+		attrs = append(attrs, slog.String("jpeg", conv.jpeg.name()))
+	}
+	log.Info("source: v4l2: streaming", attrs...)
 	skips := &skipLog{log: log, msg: "source: v4l2: skipping a bad frame"}
 	var seq uint64
 	for {
-		img, err := s.next(ctx, cam, format, size)
+		img, at, err := s.next(ctx, cam, conv, format, size)
 		var bad *badFrame
 		switch {
 		case errors.As(err, &bad):
@@ -65,7 +73,7 @@ func (s *v4l2Source) Run(ctx context.Context, frames chan<- terminal.Frame, _ ch
 			return err
 		}
 		seq++
-		if err := send(ctx, frames, terminal.Frame{Image: img, At: s.opts.Now(), Seq: seq}); err != nil {
+		if err := send(ctx, frames, terminal.Frame{Image: img, At: at, Seq: seq}); err != nil {
 			return err
 		}
 	}
@@ -76,15 +84,16 @@ type badFrame struct{ err error }
 
 func (e *badFrame) Error() string { return e.err.Error() }
 
-// next waits for the next frame and converts it. WaitForFrame polls a
-// second at a time, so that ctx is checked at least once a second.
-func (s *v4l2Source) next(ctx context.Context, cam *webcam.Webcam, format uint32, size image.Point) (image.Image, error) {
+// next waits for the next frame and converts it, returning it with the
+// time it came. WaitForFrame polls a second at a time, so that ctx is
+// checked at least once a second.
+func (s *v4l2Source) next(ctx context.Context, cam *webcam.Webcam, conv *converter, format uint32, size image.Point) (image.Image, time.Time, error) {
 	for waited := 0; ; waited++ {
 		if err := ctx.Err(); err != nil {
-			return nil, err
+			return nil, time.Time{}, err
 		}
 		if waited >= int(v4l2Timeout.Seconds()) {
-			return nil, fmt.Errorf("source: v4l2: %s: no frame for %v", s.dev, v4l2Timeout)
+			return nil, time.Time{}, fmt.Errorf("source: v4l2: %s: no frame for %v", s.dev, v4l2Timeout)
 		}
 		err := cam.WaitForFrame(1)
 		var timeout *webcam.Timeout
@@ -92,25 +101,26 @@ func (s *v4l2Source) next(ctx context.Context, cam *webcam.Webcam, format uint32
 			continue
 		}
 		if err != nil {
-			return nil, fmt.Errorf("source: v4l2: %s: %w", s.dev, err)
+			return nil, time.Time{}, fmt.Errorf("source: v4l2: %s: %w", s.dev, err)
 		}
 		buf, index, err := cam.GetFrame()
 		if errors.Is(err, syscall.EAGAIN) {
 			continue
 		}
 		if err != nil {
-			return nil, fmt.Errorf("source: v4l2: %s: %w", s.dev, err)
+			return nil, time.Time{}, fmt.Errorf("source: v4l2: %s: %w", s.dev, err)
 		}
 		// The buffer is the driver's: convert (copy) it before handing
 		// it back.
-		img, cerr := convert(format, size, buf)
+		at := s.opts.Now()
+		img, cerr := conv.convert(at, format, size, buf)
 		if err := cam.ReleaseFrame(index); err != nil {
-			return nil, fmt.Errorf("source: v4l2: %s: %w", s.dev, err)
+			return nil, time.Time{}, fmt.Errorf("source: v4l2: %s: %w", s.dev, err)
 		}
 		if cerr != nil {
-			return nil, &badFrame{cerr}
+			return nil, time.Time{}, &badFrame{cerr}
 		}
-		return img, nil
+		return img, at, nil
 	}
 }
 

@@ -183,7 +183,7 @@ func Open(opts Options) (*Engine, error) {
 	e.verifier = terminal.NewVerifier(trust, &terminal.Options{Now: e.now, Replays: e.store, Floor: e.store.Floor})
 	outputs := append(slices.Clone(opts.Outputs), g, logOutput{e})
 	e.pipeline = terminal.NewPipeline(terminal.PipelineConfig{
-		Verifier: e.verifier, Decoder: newFrameDecoder(time.Duration(cfg.DecodeBudget)), Log: e.store,
+		Verifier: e.verifier, Decoder: newFrameDecoder(time.Duration(cfg.DecodeBudget), opts.Hints), Log: e.store,
 		Outputs: outputs, Device: cfg.Device, Venue: cfg.Venue, SerialKey: e.store.SerialKey(),
 		DedupeWindow: time.Duration(cfg.Dedupe), Now: e.now, Logger: e.logger,
 	})
