@@ -19,6 +19,18 @@ type Frame struct {
 	Image image.Image
 	At    time.Time
 	Seq   uint64 // the source's frame counter, for logs
+	// Release, when set, hands Image back to its source for a later frame.
+	// The pipeline calls it once it is done with the frame: decoded, or
+	// replaced by a newer one before decoding. Nil: the image is the
+	// garbage collector's.
+	Release func()
+}
+
+// release calls f.Release, if any.
+func (f Frame) release() {
+	if f.Release != nil {
+		f.Release()
+	}
 }
 
 // FrameDecoder finds the code texts in an image. The pipeline consumes it;
@@ -153,6 +165,7 @@ func (p *Pipeline) Run(ctx context.Context, frames <-chan Frame) error {
 // the source waits for the pipeline; a camera's frames go through Run.
 func (p *Pipeline) Decide(ctx context.Context, f Frame) error {
 	if p.cfg.Decoder == nil {
+		f.release()
 		return errors.New("terminal: pipeline has no frame decoder")
 	}
 	p.stats.frame(false)
@@ -166,7 +179,8 @@ func (p *Pipeline) Decide(ctx context.Context, f Frame) error {
 func (p *Pipeline) post(mailbox chan Frame, f Frame) {
 	dropped := false
 	select {
-	case <-mailbox:
+	case old := <-mailbox:
+		old.release()
 		dropped = true
 	default:
 	}
@@ -177,7 +191,8 @@ func (p *Pipeline) post(mailbox chan Frame, f Frame) {
 // discard drops a frame still waiting when Run stops.
 func (p *Pipeline) discard(mailbox chan Frame) {
 	select {
-	case <-mailbox:
+	case old := <-mailbox:
+		old.release()
 		p.stats.drop()
 	default:
 	}
@@ -187,6 +202,7 @@ func (p *Pipeline) discard(mailbox chan Frame) {
 func (p *Pipeline) frame(ctx context.Context, f Frame) {
 	start := p.now()
 	texts, err := p.cfg.Decoder.Decode(f.Image)
+	f.release() // the texts are all the pipeline keeps of it
 	p.stats.decoded(p.now().Sub(start), err)
 	if err != nil {
 		p.logger.Debug("frame not decoded", "frame", f.Seq, "err", err)

@@ -9,6 +9,7 @@ import (
 	"image/color"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -165,10 +166,18 @@ func testLatestFrameWins(t *testing.T, first, last string, trust *Trust) {
 	if v := <-dec.started; v != 1 {
 		t.Fatalf("decoding frame %d first, want 1", v)
 	}
+	var released [11]atomic.Int32
 	for i := uint8(2); i <= 10; i++ {
-		frames <- grayFrame(i, uint64(i), t0)
+		f := grayFrame(i, uint64(i), t0)
+		f.Release = func() { released[i].Add(1) }
+		frames <- f
 	}
 	synctest.Wait() // every frame is in: Run waits for the next
+	for i := 2; i <= 9; i++ {
+		if n := released[i].Load(); n != 1 {
+			t.Errorf("frame %d, replaced before decoding, released %d times, want once", i, n)
+		}
+	}
 	if n := p.Stats().Frames; n != 10 {
 		t.Fatalf("got %d frames in, want 10", n)
 	}
@@ -180,6 +189,9 @@ func testLatestFrameWins(t *testing.T, first, last string, trust *Trust) {
 	dec.release <- struct{}{}
 	if err := <-errc; err != nil {
 		t.Fatalf("Run: %v", err)
+	}
+	if n := released[10].Load(); n != 1 {
+		t.Errorf("frame 10, decoded, released %d times, want once", n)
 	}
 	st := p.Stats()
 	if st.Frames != 10 || st.Dropped != 8 || st.Decisions != 2 {

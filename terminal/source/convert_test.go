@@ -144,49 +144,39 @@ func TestJPEGDamaged(t *testing.T) {
 	}
 }
 
-// TestRing: an image is filled again only once reuseFrames frames and
-// reuseAfter have gone by since it was sent, or at once when it was not
-// sent; a ring keeps ringSize images at most.
+// TestRing: an image is filled again only once its frame was released,
+// or at once when it was not sent; a ring keeps ringSize images at most.
 func TestRing(t *testing.T) {
 	p := yuyvPlanes(4, 2)
-	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	at := func(ms int) time.Time { return t0.Add(time.Duration(ms) * time.Millisecond) }
 	var r ring
-	a := r.image(at(0), p)
-	b := r.image(at(100), p)
-	c := r.image(at(150), p)
+	a, b, c := r.image(p), r.image(p), r.image(p)
 	if a == b || b == c || a == c {
-		t.Fatal("three frames in 150 ms share an image")
+		t.Fatal("three frames not released share an image")
 	}
-	if d := r.image(at(199), p); d == a {
-		t.Error("the first image filled again 199 ms after it was sent")
+	f := r.frame(a, time.Time{}, 1)
+	f.Release()
+	f.Release() // twice is harmless
+	if d := r.image(p); d != a {
+		t.Error("the released image not filled again")
 	}
-	if d := r.image(at(260), p); d != a {
-		t.Error("the first image not filled again three frames and 260 ms after it was sent")
-	}
-	if e := r.image(at(1000), yuyvPlanes(6, 2)); e == b || e == c {
+	if e := r.image(yuyvPlanes(6, 2)); e == b || e == c {
 		t.Error("an image of another size filled")
 	}
-	if e := r.image(at(2000), p); e != b {
-		t.Error("the second image, the first free, not filled again")
-	}
-	// Frames coming faster than reuseAfter: a new image each, the ring
-	// holding ringSize.
+	// Nothing released: a new image each frame, the ring keeping ringSize.
 	seen := map[image.Image]bool{}
 	for i := range 3 * ringSize {
-		img := r.image(at(3000+i), p)
+		img := r.image(p)
 		if seen[img] {
-			t.Fatalf("frame %d: an image sent %d ms ago filled again", i, i)
+			t.Fatalf("frame %d: an image not released filled again", i)
 		}
 		seen[img] = true
 	}
 	if len(r.slots) != ringSize {
 		t.Errorf("the ring holds %d images, want %d", len(r.slots), ringSize)
 	}
-	last := r.image(at(9000), p)
-	r.unsent(last)
-	if again := r.image(at(9001), p); again != last {
-		t.Error("an image not sent was not filled again at once")
+	r.release(b)
+	if again := r.image(p); again != b {
+		t.Error("an image released was not filled again")
 	}
 }
 
@@ -212,9 +202,11 @@ func TestConvertAllocates(t *testing.T) {
 			at := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 			convert := func() {
 				at = at.Add(time.Second / 30)
-				if _, err := c.convert(at, tc.format, tc.size, tc.buf); err != nil {
+				img, err := c.convert(at, tc.format, tc.size, tc.buf)
+				if err != nil {
 					t.Fatal(err)
 				}
+				c.ring.release(img) // as the pipeline does once it has decoded the frame
 			}
 			for range ringSize {
 				convert()
@@ -244,7 +236,10 @@ func BenchmarkJPEG(b *testing.B) {
 			b.Run(d.name()+"/"+f.name, func(b *testing.B) {
 				c := &converter{jpeg: d}
 				benchConvert(b, func(at time.Time) error {
-					_, err := c.decodeJPEG(at, f.data)
+					img, err := c.decodeJPEG(at, f.data)
+					if err == nil {
+						c.ring.release(img)
+					}
 					return err
 				})
 			})
@@ -258,7 +253,10 @@ func BenchmarkYUYV(b *testing.B) {
 	packed := yuyv(1280, 720, 2560)
 	c := testConverter(b)
 	benchConvert(b, func(at time.Time) error {
-		_, err := c.convert(at, pixYUYV, image.Pt(1280, 720), packed)
+		img, err := c.convert(at, pixYUYV, image.Pt(1280, 720), packed)
+		if err == nil {
+			c.ring.release(img)
+		}
 		return err
 	})
 }

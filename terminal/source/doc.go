@@ -63,12 +63,12 @@
 // hundredth. Camera frames are bounded to 16 megapixels. Frames are not
 // buffered: each is sent as it comes, and the pipeline keeps the latest.
 //
-// A camera's frames are images the source fills again (up to eight of
-// them, 15 MB at 1280×720): one is reused once three more frames and 200
-// ms have gone by since it was sent, so that a camera at up to 30 frames
-// a second costs no allocation, and a faster one some. A consumer must be
-// done with a frame by then, or copy it: the pipeline, which decodes one
-// frame at a time within its budget (50 ms by default), is.
+// A camera's frames are images the source fills again (up to four of
+// them, 7.5 MB at 1280×720): one is filled again once its frame is
+// released (terminal.Frame.Release), which the pipeline does when it has
+// decoded the frame or replaced it by a newer one, so that a camera costs
+// no allocation a frame. A consumer that keeps a frame must copy it; one
+// that drops a frame unseen must release it.
 //
 // MJPEG frames, from v4l2: and mjpeg:, are decoded with libjpeg-turbo
 // (TurboJPEG, linked dynamically: the terminal needs Debian's

@@ -7,6 +7,8 @@ import (
 	"image"
 	"log/slog"
 	"time"
+
+	"github.com/fuscan/fuscan/terminal"
 )
 
 // The pixel formats v4l2: reads, as V4L2 fourcc codes.
@@ -317,6 +319,12 @@ func newConverter() *converter {
 
 func (c *converter) close() { c.jpeg.close() }
 
+// frame returns the frame of img, an image of the converter's ring: its
+// Release hands the image back for a later frame.
+func (c *converter) frame(img image.Image, at time.Time, seq uint64) terminal.Frame {
+	return c.ring.frame(img, at, seq)
+}
+
 // convert turns one camera frame in format, of the size the camera was
 // set to, captured at at, into an image of the ring, which does not share
 // the camera's buffer.
@@ -332,7 +340,7 @@ func (c *converter) convert(at time.Time, format uint32, size image.Point, buf [
 	if err := checkYUYV(len(buf), size.X, size.Y, stride); err != nil {
 		return nil, err
 	}
-	img := c.ring.image(at, yuyvPlanes(size.X, size.Y)).(*image.YCbCr)
+	img := c.ring.image(yuyvPlanes(size.X, size.Y)).(*image.YCbCr)
 	unpackYUYV(img, buf, stride)
 	return img, nil
 }

@@ -99,7 +99,7 @@ func (d *turboJPEG) decode(at time.Time, data []byte, r *ring) (image.Image, err
 	if p.yStride < p.rect.Dx() || p.yRows < p.rect.Dy() || !p.gray && (p.cStride <= 0 || p.cRows <= 0) {
 		return nil, errors.New("jpeg: no plane sizes for the frame")
 	}
-	img := r.image(at, p)
+	img := r.image(p)
 	var y, cb, cr *C.uchar
 	switch m := img.(type) {
 	case *image.Gray:
@@ -109,7 +109,7 @@ func (d *turboJPEG) decode(at time.Time, data []byte, r *ring) (image.Image, err
 		cb, cr = (*C.uchar)(unsafe.Pointer(&m.Cb[0])), (*C.uchar)(unsafe.Pointer(&m.Cr[0]))
 	}
 	if C.decode_planes(d.tj, src, size, y, C.int(p.yStride), cb, cr, C.int(p.cStride)) != 0 && !d.tolerable() {
-		r.unsent(img)
+		r.release(img)
 		return nil, d.err()
 	}
 	return img, nil

@@ -150,7 +150,7 @@ func (s *mjpegSource) parts(ctx context.Context, body *stallReader, boundary str
 		seq++
 		// A consumer that takes its time is no stalled camera.
 		body.pause()
-		err = send(ctx, frames, terminal.Frame{Image: img, At: at, Seq: seq})
+		err = sendFrame(ctx, frames, conv.frame(img, at, seq))
 		body.resume()
 		if err != nil {
 			return err

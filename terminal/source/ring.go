@@ -2,77 +2,78 @@ package source
 
 import (
 	"image"
+	"sync"
 	"time"
+
+	"github.com/fuscan/fuscan/terminal"
 )
 
 // ring recycles the images a camera source sends, so that a frame costs
 // no allocation once the ring is full: a 1280×720 frame is 1.4 to 1.8 MB,
-// 40 to 55 MB a second at 30 frames a second for the collector. The
-// consumer has no way to hand an image back, so the ring takes it to be
-// done with one that was sent reuseFrames frames and reuseAfter ago: the
-// pipeline keeps the latest frame waiting and decodes one at a time
-// within its budget (50 ms by default), and Frames callbacks must not keep
-// an image. An image handed out more recently is never filled again; when
-// none is free, a new one is allocated and the longest-sent one is left to
-// the consumer and the collector.
+// 40 to 55 MB a second at 30 frames a second for the collector. An image
+// is filled again only once its frame was released (terminal.Frame.Release:
+// the pipeline has decoded it, or replaced it by a newer one); when none is
+// free, a new one is made, which the ring keeps while it has fewer than
+// ringSize, and otherwise leaves to the collector. A ring is safe for
+// concurrent use: frames are released from the consumer's goroutines.
 type ring struct {
-	n     uint64 // images handed out so far
+	mu    sync.Mutex
 	slots []slot
 }
 
 type slot struct {
-	img image.Image
-	n   uint64    // ring.n when handed out; 0 when free
-	at  time.Time // when handed out
+	img  image.Image
+	busy bool // handed out and not released
 }
 
-const (
-	// ringSize is the most images a ring keeps: at 30 frames a second,
-	// 8 frames are 267 ms, so that the oldest is free again when it is
-	// needed. A faster camera gets a new image for some frames.
-	ringSize = 8
-	// reuseFrames and reuseAfter say when the consumer is done with an
-	// image: three frames later (the pipeline holds two at most) and
-	// four times the decoder's default budget later.
-	reuseFrames = 3
-	reuseAfter  = 200 * time.Millisecond
-)
+// ringSize is the most images a ring keeps: the pipeline holds two frames
+// at most (one decoding, one waiting), and a Frames callback none.
+const ringSize = 4
 
-// get returns an image for which fits reports true to fill with the
-// frame of time at: a free one of the ring's, or a new one from alloc.
-func (r *ring) get(at time.Time, fits func(image.Image) bool, alloc func() image.Image) image.Image {
-	r.n++
-	now := at
-	oldest := -1
+// get returns an image for which fits reports true: a free one of the
+// ring's, or a new one from alloc.
+func (r *ring) get(fits func(image.Image) bool, alloc func() image.Image) image.Image {
+	r.mu.Lock()
+	defer r.mu.Unlock()
 	for i := range r.slots {
-		s := &r.slots[i]
-		if s.n == 0 || r.n-s.n >= reuseFrames && now.Sub(s.at) >= reuseAfter {
-			if fits(s.img) {
-				s.n, s.at = r.n, now
-				return s.img
-			}
-		}
-		if oldest < 0 || s.n < r.slots[oldest].n {
-			oldest = i
+		if s := &r.slots[i]; !s.busy && fits(s.img) {
+			s.busy = true
+			return s.img
 		}
 	}
 	img := alloc()
-	if len(r.slots) < ringSize {
-		r.slots = append(r.slots, slot{img, r.n, now})
-	} else {
-		r.slots[oldest] = slot{img, r.n, now}
+	switch {
+	case len(r.slots) < ringSize:
+		r.slots = append(r.slots, slot{img, true})
+	default:
+		// A free slot of another layout (the camera changed its size) makes
+		// room; else the image is the collector's.
+		for i := range r.slots {
+			if !r.slots[i].busy {
+				r.slots[i] = slot{img, true}
+				break
+			}
+		}
 	}
 	return img
 }
 
-// unsent frees img at once: it was not sent after all (the frame failed to
-// convert).
-func (r *ring) unsent(img image.Image) {
+// release frees img for the next frame; an image not of the ring is left
+// to the collector. Releasing twice is harmless.
+func (r *ring) release(img image.Image) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
 	for i := range r.slots {
 		if r.slots[i].img == img {
-			r.slots[i].n = 0
+			r.slots[i].busy = false
 		}
 	}
+}
+
+// frame returns the frame of img, captured at at, whose Release hands img
+// back to the ring.
+func (r *ring) frame(img image.Image, at time.Time, seq uint64) terminal.Frame {
+	return terminal.Frame{Image: img, At: at, Seq: seq, Release: func() { r.release(img) }}
 }
 
 // planes is the layout of an image a frame is converted into: Y (or
@@ -87,10 +88,10 @@ type planes struct {
 	cStride, cRows int
 }
 
-// image returns an image of layout p from the ring for the frame of time
-// at: an *image.Gray or an *image.YCbCr.
-func (r *ring) image(at time.Time, p planes) image.Image {
-	return r.get(at, p.of, p.alloc)
+// image returns an image of layout p from the ring: an *image.Gray or an
+// *image.YCbCr.
+func (r *ring) image(p planes) image.Image {
+	return r.get(p.of, p.alloc)
 }
 
 // of reports whether img has layout p.

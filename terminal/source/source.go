@@ -219,6 +219,16 @@ func (p *pacer) stop() {
 	}
 }
 
+// sendFrame delivers f on frames unless ctx is done first, when it
+// releases f: nobody took it.
+func sendFrame(ctx context.Context, frames chan<- terminal.Frame, f terminal.Frame) error {
+	err := send(ctx, frames, f)
+	if err != nil && f.Release != nil {
+		f.Release()
+	}
+	return err
+}
+
 // send delivers v on ch unless ctx is done first.
 func send[T any](ctx context.Context, ch chan<- T, v T) error {
 	select {

@@ -73,7 +73,7 @@ func (s *v4l2Source) Run(ctx context.Context, frames chan<- terminal.Frame, _ ch
 			return err
 		}
 		seq++
-		if err := send(ctx, frames, terminal.Frame{Image: img, At: at, Seq: seq}); err != nil {
+		if err := sendFrame(ctx, frames, conv.frame(img, at, seq)); err != nil {
 			return err
 		}
 	}
