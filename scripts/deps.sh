@@ -1,11 +1,21 @@
 #!/usr/bin/env bash
 # Installs the Debian packages fuscan's builds and tests need, once: when
 # everything is already there it returns at once, without touching apt.
-#   cgo (go-fitz's bundled MuPDF): gcc libc6-dev
-#   PDF checks in tests:           qpdf
+# Extra package names given as arguments are installed too (scripts/sounds.sh
+# asks for espeak-ng and sox this way).
+#   cgo (go-fitz's bundled MuPDF):       gcc libc6-dev
+#   PDF checks in tests:                 qpdf
+#   the kiosk (Fyne: cgo, OpenGL, X11):  libgl1-mesa-dev libx11-dev libxcursor-dev libxrandr-dev
+#                                        libxinerama-dev libxi-dev libxxf86vm-dev
+#   the kiosk's Chinese text:            fonts-noto-cjk
+#   the kiosk's real-window test and
+#   make run without a display:          xvfb xauth imagemagick (import takes the screenshots)
+#   the kiosk's sounds (aplay):          alsa-utils
 set -euo pipefail
 
-packages=(gcc libc6-dev qpdf)
+packages=(gcc libc6-dev qpdf
+  libgl1-mesa-dev libx11-dev libxcursor-dev libxrandr-dev libxinerama-dev libxi-dev libxxf86vm-dev
+  fonts-noto-cjk xvfb xauth imagemagick alsa-utils "$@")
 
 missing=()
 for p in "${packages[@]}"; do
@@ -17,5 +27,7 @@ echo "deps: installing ${missing[*]}" >&2
 sudo=""
 [ "$(id -u)" -eq 0 ] || sudo="sudo"
 export DEBIAN_FRONTEND=noninteractive
-$sudo apt-get update -qq
-$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+# Another apt (a parallel build) may hold the lock for a while: wait for it.
+apt=($sudo apt-get -o DPkg::Lock::Timeout=300)
+"${apt[@]}" update -qq
+"${apt[@]}" install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
