@@ -56,7 +56,7 @@ const about = `fuscan: the fuscan kiosk, a full-screen terminal.
 
 usage:
   fuscan [--config FILE | --profile NAME] --data DIR [fuscand's flags...]
-         [--windowed] [--lang zh-CN|en] [--elderly] [--preview] [--mute] [--print]
+         [--windowed | --pointer] [--lang zh-CN|en] [--elderly] [--preview] [--mute] [--print]
   fuscan --gallery [--gallery-state NAME] [--lang L] [--elderly] [--windowed]
   fuscan --hash-pin < pin.txt
 
@@ -73,7 +73,7 @@ flags:
 
 // options are the command-line settings that are not in the config file.
 type options struct {
-	windowed, gallery, hashPIN, print bool
+	windowed, pointer, gallery, hashPIN, print bool
 	galleryState, hub                 string
 	width, height                     int
 	level                             slog.Level
@@ -86,6 +86,7 @@ func flags() (*flag.FlagSet, func() (firmwareconfig.Config, error), *options) {
 	terminalConfig := cli.TerminalFlags(fs)
 	o := &options{width: 1024, height: 600}
 	fs.BoolVar(&o.windowed, "windowed", false, "a window instead of full screen, with the pointer shown (development)")
+	fs.BoolVar(&o.pointer, "pointer", false, "show the mouse pointer in full screen (kiosk mode hides it)")
 	fs.IntVar(&o.width, "width", o.width, "the window's `WIDTH` with --windowed")
 	fs.IntVar(&o.height, "height", o.height, "the window's `HEIGHT` with --windowed")
 	fs.BoolVar(&o.gallery, "gallery", false, "show every screen state with canned data, for design review\n(← → to step; no terminal runs)")
@@ -208,7 +209,7 @@ func runKiosk(ctx context.Context, a fyne.App, cfg firmwareconfig.Config, o opti
 	defer stop()
 	act := &actions{quit: func() { stop(); a.Quit() }, now: time.Now} // its engine is set once open
 	k := ui.New(ui.Options{Actions: act, Language: cfg.UI.Language, Elderly: cfg.UI.Elderly, ResultTime: time.Duration(cfg.UI.ResultTime),
-		Preview: cfg.UI.Preview, HideCursor: !o.windowed, TrustWarnAge: time.Duration(cfg.UI.TrustWarnAge),
+		Preview: cfg.UI.Preview, HideCursor: !o.windowed && !o.pointer, TrustWarnAge: time.Duration(cfg.UI.TrustWarnAge),
 		CheckPIN: pinChecker(cfg.UI.AdminPINHash, logger), Sound: soundOf(player), Logger: logger})
 	outputs := []terminal.Output{k}
 	if o.print {
