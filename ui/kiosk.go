@@ -119,12 +119,14 @@ type Kiosk struct {
 	lang    string
 	elderly bool
 
-	scan   *scanScreen
-	result *resultScreen
-	bar    *statusBar
-	admin  *adminPanel
-	prev   *preview
-	root   fyne.CanvasObject
+	scan    *scanScreen
+	result  *resultScreen                      // the one on screen, or last on screen
+	results map[terminal.Verdict]*resultScreen // one per verdict
+	base    fyne.CanvasObject                  // the scan screen, admin panel and status bar
+	bar     *statusBar
+	admin   *adminPanel
+	prev    *preview
+	root    fyne.CanvasObject
 
 	status   Status
 	hint     terminal.Hint
@@ -152,16 +154,21 @@ func newKiosk(opts Options, c clock, do func(func())) *Kiosk {
 	k.prev = newPreview(do)
 	k.prev.set(opts.Preview)
 	k.scan = newScanScreen(k.prev)
-	k.result = newResultScreen()
-	k.result.root.Hide()
+	k.results = map[terminal.Verdict]*resultScreen{}
+	layers := []fyne.CanvasObject{nil}
+	for _, v := range []terminal.Verdict{terminal.Pass, terminal.Warn, terminal.Deny, terminal.Refer} {
+		k.results[v] = newResultScreen(v)
+		layers = append(layers, k.results[v].root)
+	}
+	k.result = k.results[terminal.Pass]
 	k.admin = newAdminPanel(k)
 	adminButton := widget.NewButton("", k.admin.open)
 	adminButton.Importance = widget.LowImportance
 	k.admin.button = adminButton
 	k.bar = newStatusBar(adminButton)
-	var root fyne.CanvasObject = container.NewStack(
-		container.New(screenLayout{}, container.NewStack(k.scan.root, k.admin.root), k.bar),
-		k.result.root)
+	k.base = container.New(screenLayout{}, container.NewStack(k.scan.root, k.admin.root), k.bar.box)
+	layers[0] = k.base
+	var root fyne.CanvasObject = container.NewStack(layers...)
 	if opts.HideCursor {
 		root = newNoCursor(root)
 	}
@@ -244,8 +251,18 @@ func (k *Kiosk) resultTime() time.Duration {
 func (k *Kiosk) present() {
 	k.shown, k.queue = k.queue[0], k.queue[1:]
 	k.showing, k.shownAt = true, k.clock.Now()
+	next := k.results[k.shown.Verdict]
+	if next == nil {
+		next = k.results[terminal.Refer]
+	}
+	if next != k.result {
+		k.result.root.Hide()
+		k.result.clear()
+		k.result = next
+	}
 	k.render()
 	k.result.root.Show()
+	k.base.Hide() // covered: not drawn
 	k.play(k.shown.Verdict.String(), verdictKey(k.shown.Verdict))
 	if k.onResult != nil {
 		k.onResult(k.shown)
@@ -262,6 +279,7 @@ func (k *Kiosk) render() {
 func (k *Kiosk) end() {
 	k.showing = false
 	k.shown = terminal.Decision{}
+	k.base.Show()
 	k.result.root.Hide()
 	k.result.clear()
 	k.showHint(terminal.HintNone)

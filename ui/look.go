@@ -1,12 +1,13 @@
 package ui
 
 import (
+	_ "embed"
 	"image/color"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
+	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/theme"
-	"fyne.io/fyne/v2/widget"
 
 	"github.com/fuscan/fuscan/terminal"
 )
@@ -69,17 +70,24 @@ type row struct {
 
 // column stacks rows top to bottom, centred in its area. Texts are sized
 // in design units and shrunk to fit the width; when the rows are taller
-// than the area, everything shrinks together.
+// than the area, everything shrinks together. It is a layout rather than
+// a widget so that changing one text repaints that text alone: refreshing
+// a container makes Fyne draw every text in it again, and large Chinese
+// text is what costs most between a decision and its pixels.
 type column struct {
-	widget.BaseWidget
 	rows  []row
 	scale float32 // the text scale: 1, or elderlyScale
 	gap   float32 // design units between rows
+	box   *fyne.Container
 }
 
 func newColumn(gap float32, rows ...row) *column {
 	c := &column{rows: rows, scale: 1, gap: gap}
-	c.ExtendBaseWidget(c)
+	objs := make([]fyne.CanvasObject, len(rows))
+	for i, r := range rows {
+		objs[i] = r.obj
+	}
+	c.box = container.New(c, objs...)
 	return c
 }
 
@@ -87,27 +95,17 @@ func textRow(t *canvas.Text, em float32) row { return row{text: t, obj: t, em: e
 
 func boxRow(o fyne.CanvasObject, w, h float32) row { return row{obj: o, em: h, w: w} }
 
-func (c *column) CreateRenderer() fyne.WidgetRenderer {
-	objs := make([]fyne.CanvasObject, len(c.rows))
-	for i, r := range c.rows {
-		objs[i] = r.obj
-	}
-	return &columnRenderer{c: c, objs: objs}
-}
+// relayout lays the rows out again once their texts have changed.
+func (c *column) relayout() { c.Layout(c.box.Objects, c.box.Size()) }
 
-type columnRenderer struct {
-	c    *column
-	objs []fyne.CanvasObject
-}
-
-func (r *columnRenderer) Layout(size fyne.Size) {
-	c := r.c
+// Layout implements fyne.Layout.
+func (c *column) Layout(_ []fyne.CanvasObject, size fyne.Size) {
 	unit := unitFor(size)
 	height := func(u float32) float32 {
 		h, n := float32(0), 0
 		for _, row := range c.rows {
 			if row.obj.Visible() {
-				h += r.rowHeight(row, u)
+				h += c.rowHeight(row, u)
 				n++
 			}
 		}
@@ -121,9 +119,9 @@ func (r *columnRenderer) Layout(size fyne.Size) {
 		if !row.obj.Visible() {
 			continue
 		}
-		h := r.rowHeight(row, unit)
+		h := c.rowHeight(row, unit)
 		if row.text != nil {
-			setTextSize(row.text, r.textSize(row, unit), size.Width*0.94)
+			setTextSize(row.text, c.textSize(row, unit), size.Width*0.94)
 			w := row.text.MinSize().Width
 			row.text.Move(fyne.NewPos((size.Width-w)/2, y))
 			row.text.Resize(fyne.NewSize(w, h))
@@ -136,19 +134,22 @@ func (r *columnRenderer) Layout(size fyne.Size) {
 	}
 }
 
-func (r *columnRenderer) textSize(row row, unit float32) float32 {
+// MinSize implements fyne.Layout: a column fits any area.
+func (c *column) MinSize([]fyne.CanvasObject) fyne.Size { return fyne.NewSize(100, 100) }
+
+func (c *column) textSize(row row, unit float32) float32 {
 	if row.scaled {
-		return row.em * unit * r.c.scale
+		return row.em * unit * c.scale
 	}
 	return row.em * unit
 }
 
-func (r *columnRenderer) rowHeight(row row, unit float32) float32 {
+func (c *column) rowHeight(row row, unit float32) float32 {
 	if row.text != nil {
 		if row.text.Text == "" {
 			return 0
 		}
-		return r.textSize(row, unit) * 1.3
+		return c.textSize(row, unit) * 1.3
 	}
 	return row.em * unit
 }
@@ -168,10 +169,14 @@ func setTextSize(t *canvas.Text, size, width float32) {
 	}
 }
 
-func (r *columnRenderer) MinSize() fyne.Size           { return fyne.NewSize(100, 100) }
-func (r *columnRenderer) Refresh()                     { r.Layout(r.c.Size()) }
-func (r *columnRenderer) Objects() []fyne.CanvasObject { return r.objs }
-func (r *columnRenderer) Destroy()                     {}
+// setText gives t text and colour c, repainting it only if either changed.
+func setText(t *canvas.Text, text string, c color.Color) {
+	if t.Text == text && t.Color == c {
+		return
+	}
+	t.Text, t.Color = text, c
+	t.Refresh()
+}
 
 // newText returns a centred text of colour fg, bold when asked.
 func newText(fg color.Color, bold bool) *canvas.Text {
@@ -183,14 +188,32 @@ func newText(fg color.Color, bold bool) *canvas.Text {
 
 // Theme returns the kiosk's theme: Fyne's own, always dark, so that the
 // admin panel sits well on the dark scan screen whatever the system
-// prefers.
+// prefers; its text font puts the kiosk's Chinese glyphs (chineseFont)
+// before Fyne's, which has none.
 func Theme() fyne.Theme { return darkTheme{} }
+
+// chineseFont holds the glyphs of Noto Sans CJK SC that the kiosk shows
+// (scripts/font.sh): without it, Fyne loads the system's CJK fonts, 40 MB
+// in memory for the regular and bold faces. Latin text falls through to
+// Fyne's font, rare characters to the system's.
+//
+//go:embed font/kiosk-sc.otf
+var chineseFontData []byte
+
+var chineseFont = fyne.NewStaticResource("kiosk-sc.otf", chineseFontData)
 
 type darkTheme struct{}
 
 func (darkTheme) Color(n fyne.ThemeColorName, _ fyne.ThemeVariant) color.Color {
 	return theme.DefaultTheme().Color(n, theme.VariantDark)
 }
-func (darkTheme) Font(s fyne.TextStyle) fyne.Resource     { return theme.DefaultTheme().Font(s) }
+
+func (darkTheme) Font(s fyne.TextStyle) fyne.Resource {
+	if s.Monospace || s.Italic || s.Symbol {
+		return theme.DefaultTheme().Font(s)
+	}
+	return chineseFont
+}
+
 func (darkTheme) Icon(n fyne.ThemeIconName) fyne.Resource { return theme.DefaultTheme().Icon(n) }
 func (darkTheme) Size(n fyne.ThemeSizeName) float32       { return theme.DefaultTheme().Size(n) }

@@ -109,11 +109,13 @@ func wrap(s string) []string {
 
 func abs(n int) int { return max(n, -n) }
 
-// resultScreen shows one decision full-screen: its colour, its mark, the
-// verdict in two languages, the masked holder, the credential kind, the
-// badges and the reason.
+// resultScreen shows the decisions of one verdict full-screen: its
+// colour, its mark, the verdict in two languages, the masked holder, the
+// credential kind, the badges and the reason. Each verdict has its own,
+// so that its colour, mark and headline are drawn once, not per
+// decision.
 type resultScreen struct {
-	bg                          *canvas.Rectangle
+	fg                          color.Color
 	mark                        *mark
 	headline, headline2, holder *canvas.Text
 	kind, badges, waiting       *canvas.Text
@@ -122,11 +124,13 @@ type resultScreen struct {
 	root                        fyne.CanvasObject
 }
 
-func newResultScreen() *resultScreen {
-	s := &resultScreen{bg: canvas.NewRectangle(colorPass), mark: newMark(),
-		headline: newText(colorText, true), headline2: newText(colorText, true), holder: newText(colorText, true),
-		kind: newText(colorText, false), badges: newText(colorText, false), waiting: newText(colorText, false)}
-	s.message[0], s.message[1] = newText(colorText, false), newText(colorText, false)
+func newResultScreen(v terminal.Verdict) *resultScreen {
+	bg, fg := verdictColors(v)
+	s := &resultScreen{fg: fg, mark: newMark(),
+		headline: newText(fg, true), headline2: newText(fg, true), holder: newText(fg, true),
+		kind: newText(fg, false), badges: newText(fg, false), waiting: newText(fg, false)}
+	s.mark.set(v)
+	s.message[0], s.message[1] = newText(fg, false), newText(fg, false)
 	s.col = newColumn(10,
 		boxRow(s.mark, 150, 150),
 		textRow(s.headline, 88),
@@ -138,45 +142,35 @@ func newResultScreen() *resultScreen {
 		textRow(s.message[1], 32),
 		textRow(s.waiting, 22),
 	)
-	s.root = container.NewStack(s.bg, s.col)
+	s.root = container.NewStack(canvas.NewRectangle(bg), s.col.box)
+	s.root.Hide()
 	return s
 }
 
 // show puts v on the screen; elderly mode leaves out the second
 // headline and the kind, so that the larger text still fits.
 func (s *resultScreen) show(v resultView, elderly bool) {
-	bg, fg := verdictColors(v.verdict)
-	s.bg.FillColor = bg
-	s.mark.set(v.verdict)
-	set := func(t *canvas.Text, text string, c color.Color) {
-		t.Text, t.Color = text, c
-	}
-	set(s.headline, v.headline, fg)
-	set(s.headline2, v.headline2, fg)
-	set(s.holder, v.holder, fg)
-	set(s.kind, v.kind, fg)
-	set(s.badges, v.badges, fg)
-	set(s.waiting, v.waiting, fg)
-	for i := range s.message {
-		text := ""
-		if i < len(v.message) {
-			text = v.message[i]
-		}
-		set(s.message[i], text, fg)
-	}
+	headline2, kind := v.headline2, v.kind
+	s.col.scale = 1
 	if elderly {
-		s.headline2.Text, s.kind.Text = "", ""
+		headline2, kind = "", ""
 		s.col.scale = elderlyScale
-	} else {
-		s.col.scale = 1
 	}
-	s.bg.Refresh()
-	s.col.Refresh()
+	message := [2]string{}
+	copy(message[:], v.message)
+	for _, t := range []struct {
+		text *canvas.Text
+		s    string
+	}{{s.headline, v.headline}, {s.headline2, headline2}, {s.holder, v.holder}, {s.kind, kind},
+		{s.badges, v.badges}, {s.waiting, v.waiting}, {s.message[0], message[0]}, {s.message[1], message[1]}} {
+		setText(t.text, t.s, s.fg)
+	}
+	s.col.relayout()
 }
 
 // clear removes everything personal from the screen once it is hidden.
 func (s *resultScreen) clear() {
 	for _, t := range []*canvas.Text{s.holder, s.kind, s.badges, s.message[0], s.message[1], s.waiting} {
-		t.Text = ""
+		setText(t, "", s.fg)
 	}
 }

@@ -37,23 +37,24 @@ func newScanScreen(p *preview) *scanScreen {
 		textRow(s.prompt, 40),
 		textRow(s.subprompt, 24),
 	)
-	s.root = container.NewStack(s.bg, s.col)
+	s.root = container.NewStack(s.bg, s.col.box)
 	return s
 }
 
 // retext writes the screen's texts in lang, with hint h.
 func (s *scanScreen) retext(lang string, h terminal.Hint, elderly bool) {
-	s.prompt.Text = tr(lang, "scan.prompt")
-	s.subprompt.Text = tr(lang, "scan.subprompt")
-	s.hint.Text = ""
+	hint := ""
 	if h != terminal.HintNone {
-		s.hint.Text = tr(lang, "hint."+h.String())
+		hint = tr(lang, "hint."+h.String())
 	}
+	setText(s.prompt, tr(lang, "scan.prompt"), colorText)
+	setText(s.subprompt, tr(lang, "scan.subprompt"), colorMuted)
+	setText(s.hint, hint, colorHint)
 	s.col.scale = 1
 	if elderly {
 		s.col.scale = elderlyScale
 	}
-	s.col.Refresh()
+	s.col.relayout()
 }
 
 // Size of the preview image: a quarter of 720p is plenty for aiming the

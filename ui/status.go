@@ -6,6 +6,7 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
+	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/widget"
 )
 
@@ -156,53 +157,50 @@ func age(lang string, t, now time.Time) string {
 }
 
 // statusBar shows the status items in a row, with the admin button at
-// its end.
+// its end. It lays its items out itself, so that the status of every
+// second repaints only the items that changed.
 type statusBar struct {
-	widget.BaseWidget
 	bg    *canvas.Rectangle
 	texts []*canvas.Text
 	admin *widget.Button
-	items []statusItem
+	box   *fyne.Container
 }
+
+// maxItems bounds the status bar's items (viewStatus gives up to 8).
+const maxItems = 10
 
 func newStatusBar(admin *widget.Button) *statusBar {
 	b := &statusBar{bg: canvas.NewRectangle(colorBar), admin: admin}
-	b.ExtendBaseWidget(b)
+	objs := []fyne.CanvasObject{b.bg}
+	for range maxItems {
+		t := canvas.NewText("", colorMuted)
+		b.texts = append(b.texts, t)
+		objs = append(objs, t)
+	}
+	b.box = container.New(b, append(objs, admin)...)
 	return b
 }
 
 // set shows items; called on the UI goroutine.
 func (b *statusBar) set(items []statusItem) {
-	b.items = items
-	for len(b.texts) < len(items) {
-		b.texts = append(b.texts, canvas.NewText("", colorMuted))
-	}
 	for i, t := range b.texts {
-		t.Text, t.Color = "", colorMuted
 		if i < len(items) {
-			t.Text, t.Color = items[i].text, items[i].level.color()
+			setText(t, items[i].text, items[i].level.color())
+		} else {
+			setText(t, "", colorMuted)
 		}
 	}
-	b.Refresh()
+	b.Layout(nil, b.box.Size())
 }
 
 // barEm is the status bar's text size in design units.
 const barEm = 15
 
-func (b *statusBar) CreateRenderer() fyne.WidgetRenderer { return &barRenderer{b: b} }
+// barHeight is the status bar's height in design units.
+const barHeight = barEm * 2.4
 
-type barRenderer struct{ b *statusBar }
-
-func (r *barRenderer) Objects() []fyne.CanvasObject {
-	objs := []fyne.CanvasObject{r.b.bg}
-	for _, t := range r.b.texts {
-		objs = append(objs, t)
-	}
-	return append(objs, r.b.admin)
-}
-
-func (r *barRenderer) Layout(size fyne.Size) {
-	b := r.b
+// Layout implements fyne.Layout.
+func (b *statusBar) Layout(_ []fyne.CanvasObject, size fyne.Size) {
 	b.bg.Resize(size)
 	unit := size.Height / barHeight
 	pad := 14 * unit
@@ -226,34 +224,25 @@ func (r *barRenderer) Layout(size fyne.Size) {
 	}
 	x := pad
 	for _, t := range b.texts {
-		t.TextSize = textSize
-		w := t.MinSize().Width
-		if t.Text == "" || x+w > room+pad {
+		if t.TextSize != textSize {
+			t.TextSize = textSize
+			t.Refresh()
+		}
+		m := t.MinSize()
+		if t.Text == "" || x+m.Width > room+pad {
 			t.Hide()
 			continue
 		}
 		t.Show()
-		t.Move(fyne.NewPos(x, (size.Height-t.MinSize().Height)/2))
-		t.Resize(fyne.NewSize(w, t.MinSize().Height))
-		x += w + 2*pad
+		t.Move(fyne.NewPos(x, (size.Height-m.Height)/2))
+		t.Resize(m)
+		x += m.Width + 2*pad
 	}
 }
 
-// MinSize is the bar's height for a 600-row screen; the kiosk's layout
-// scales it with the window (barHeight).
-func (r *barRenderer) MinSize() fyne.Size { return fyne.NewSize(100, barHeight) }
-
-// barHeight is the status bar's height in design units.
-const barHeight = barEm * 2.4
-
-func (r *barRenderer) Refresh() {
-	r.Layout(r.b.Size())
-	for _, o := range r.Objects() {
-		o.Refresh()
-	}
-}
-
-func (r *barRenderer) Destroy() {}
+// MinSize implements fyne.Layout: the bar's height for a 600-row screen;
+// the kiosk's layout scales it with the window (screenLayout).
+func (b *statusBar) MinSize([]fyne.CanvasObject) fyne.Size { return fyne.NewSize(100, barHeight) }
 
 // screenLayout puts the status bar along the bottom, its height following
 // the window, and the screens above it.

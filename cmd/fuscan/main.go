@@ -24,6 +24,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"syscall"
 	"time"
 
@@ -184,10 +185,22 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	return runKiosk(ctx, a, cfg, o, stdin, stdout, stderr, logger)
 }
 
+// memoryLimit is the Go heap's soft limit unless GOMEMLIMIT sets one.
+// The Go heap is most of what the kiosk adds to a bare Fyne window (whose
+// Mesa and X libraries are the rest), and by default the collector lets
+// it grow to twice what is live: the frames the camera sends and the
+// decoder's work are short-lived garbage. Measured under Xvfb with the
+// demo camera: 80 MiB takes about 40 MB off the resident size for a few
+// percent of a core.
+const memoryLimit = 80 << 20
+
 // runKiosk runs the terminal with its screen until ctx is done, the
 // window is closed or staff quit.
 func runKiosk(ctx context.Context, a fyne.App, cfg firmwareconfig.Config, o options, stdin io.Reader,
 	stdout, stderr io.Writer, logger *slog.Logger) int {
+	if os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(memoryLimit)
+	}
 	if o.hub != "" {
 		stopHub, err := startHub(ctx, o.hub, &cfg, logger)
 		if err != nil {

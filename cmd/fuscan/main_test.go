@@ -19,10 +19,15 @@ import (
 	"github.com/fuscan/fuscan/ui"
 )
 
-// TestMain lets the real-window test run this binary as fuscan itself.
+// TestMain lets the real-window tests run this binary as fuscan itself,
+// or as a bare Fyne window to measure the kiosk against.
 func TestMain(m *testing.M) {
-	if os.Getenv("FUSCAN_TEST_CHILD") == "1" {
+	switch os.Getenv("FUSCAN_TEST_CHILD") {
+	case "1":
 		main()
+		return
+	case "bare":
+		bareWindow()
 		return
 	}
 	os.Exit(m.Run())
