@@ -54,7 +54,7 @@ check: deps
 	$(GO) test -count=1 -race ./...
 	CGO_ENABLED=0 $(GO) test ./decoder/pdf/
 
-## bench: benchmark figures (verification overhead, batch rate, QR rendering)
+## bench: benchmark figures (verification overhead, batch rate, QR rendering, decoder, terminal, kiosk)
 bench: deps
 	scripts/bench.sh
 

@@ -2,7 +2,10 @@
 # Prints fuscan's benchmark figures: per-format verification time against
 # the bare signature check of the same credential (the overhead must stay
 # under 10% for an SM2 福码卡), the all-core batch rate (target 8000 SM2
-# cards a second), and the QR/PDF renderers.
+# cards a second), the QR/PDF renderers, the decoder, the terminal's
+# durable decisions, and the kiosk: logged decision to pixels (target p99
+# 50 ms), its memory against a bare Fyne window, its CPU with the demo
+# camera running.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=$(mktemp)
@@ -47,3 +50,9 @@ echo
 echo "terminal: durable decisions a second (fsync'd, group commit across lanes) and frame-to-logged-verdict latency at 720p (real decoder, verifier and store):"
 go test -run '^$' -bench '^BenchmarkDurable(Decisions|ScannerList)$' -benchtime 2s ./cmd/internal/engine/ | grep -E '^Benchmark'
 go test -run '^$' -bench '^BenchmarkFrameToVerdict$' -benchtime 300x ./cmd/internal/engine/ | grep -E '^Benchmark'
+
+echo
+echo "kiosk: Show to a rendered frame with Fyne's software painter at 1024x600 (the screen's own share of the latency):"
+go test -run '^$' -bench '^BenchmarkShowToPixels$' -benchtime 100x ./ui/ | grep -E '^Benchmark'
+echo "kiosk: the real window under Xvfb in demo mode for ${KIOSK_SECONDS:=120} s (KIOSK_SECONDS=3600 for the hour): logged decision to pixels, RSS against a bare Fyne window, CPU:"
+FUSCAN_BENCH_SECONDS=$KIOSK_SECONDS go test -count=1 -v -run '^TestKioskBench$' -timeout 2h ./cmd/fuscan/ | grep -E '^bench:'

@@ -42,7 +42,7 @@ type adminPanel struct {
 	lockedUntil          time.Time
 
 	title                                      *widget.Label
-	names                                      map[string]*widget.Label
+	labels                                     map[string]*widget.Label // by their text's key
 	device, venue, policy, versions, app, prob binding.String
 	sync, gate, export, quit, close            *widget.Button
 	folder                                     *widget.Entry
@@ -55,9 +55,10 @@ type adminPanel struct {
 }
 
 func newAdminPanel(k *Kiosk) *adminPanel {
-	a := &adminPanel{k: k, names: map[string]*widget.Label{}}
+	a := &adminPanel{k: k, labels: map[string]*widget.Label{}}
 	a.buildPIN()
 	a.buildPanel()
+	a.labels["admin.pin.title"], a.labels["admin.title"], a.labels["admin.language"] = a.pinTitle, a.title, a.languageLabel
 	a.pinLayer = container.NewCenter(container.NewStack(card(), container.NewPadded(a.pin)))
 	a.panelLayer = container.NewPadded(container.NewStack(card(), container.NewPadded(a.panel)))
 	a.root = container.NewStack(canvas.NewRectangle(colorVeilDark), a.pinLayer, a.panelLayer)
@@ -100,7 +101,7 @@ func (a *adminPanel) buildPanel() {
 	}{{"admin.device", a.device}, {"admin.venue", a.venue}, {"admin.policy", a.policy},
 		{"admin.versions", a.versions}, {"admin.app", a.app}, {"admin.problems", a.prob}} {
 		name := widget.NewLabelWithStyle("", fyne.TextAlignTrailing, fyne.TextStyle{Bold: true})
-		a.names[f.key] = name
+		a.labels[f.key] = name
 		value := widget.NewLabelWithData(f.value)
 		value.Wrapping = fyne.TextWrapWord
 		info.Add(name)
@@ -288,27 +289,25 @@ func policyText(p PolicySummary, lang string) string {
 // retext writes the panel in the kiosk's language.
 func (a *adminPanel) retext() {
 	lang := a.k.lang
-	a.button.SetText(tr(lang, "status.admin"))
-	a.pinTitle.SetText(tr(lang, "admin.pin.title"))
-	a.pinOK.SetText(tr(lang, "admin.ok"))
-	a.pinClear.SetText(tr(lang, "admin.clear"))
-	a.pinCancel.SetText(tr(lang, "admin.cancel"))
-	a.title.SetText(tr(lang, "admin.title"))
-	for key, l := range a.names {
+	for _, b := range []struct {
+		b   *widget.Button
+		key string
+	}{{a.button, "status.admin"}, {a.pinOK, "admin.ok"}, {a.pinClear, "admin.clear"}, {a.pinCancel, "admin.cancel"},
+		{a.sync, "admin.sync"}, {a.gate, "admin.gate"}, {a.export, "admin.export"}, {a.quit, "admin.quit"}, {a.close, "admin.close"}} {
+		b.b.SetText(tr(lang, b.key))
+	}
+	for key, l := range a.labels {
 		l.SetText(tr(lang, key))
 	}
-	a.sync.SetText(tr(lang, "admin.sync"))
-	a.gate.SetText(tr(lang, "admin.gate"))
-	a.export.SetText(tr(lang, "admin.export"))
+	for _, c := range []struct {
+		c   *widget.Check
+		key string
+	}{{a.elderlyCheck, "admin.elderly"}, {a.previewCheck, "admin.preview"}} {
+		c.c.Text = tr(lang, c.key)
+		c.c.Refresh()
+	}
 	a.folder.SetPlaceHolder(tr(lang, "admin.export.folder"))
-	a.quit.SetText(tr(lang, "admin.quit"))
-	a.close.SetText(tr(lang, "admin.close"))
-	a.languageLabel.SetText(tr(lang, "admin.language"))
 	a.languages.SetSelected(tr(lang, "language.name"))
-	a.elderlyCheck.Text = tr(lang, "admin.elderly")
-	a.elderlyCheck.Refresh()
-	a.previewCheck.Text = tr(lang, "admin.preview")
-	a.previewCheck.Refresh()
 	if on, _ := a.elderly.Get(); on != a.k.elderly {
 		a.elderly.Set(a.k.elderly)
 	}

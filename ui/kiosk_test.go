@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"image"
+	"log/slog"
 	"maps"
 	"os"
 	"path/filepath"
@@ -155,7 +156,7 @@ func TestRelativesInTurn(t *testing.T) {
 }
 
 func TestQueueBounded(t *testing.T) {
-	k, _, _ := newTestKiosk(t, Options{})
+	k, _, _ := newTestKiosk(t, Options{Logger: slog.New(slog.DiscardHandler)})
 	for range 3 * MaxQueue {
 		k.Show(context.Background(), decision(terminal.Pass, "张*"), &terminal.Record{})
 	}

@@ -75,9 +75,9 @@ flags:
 // options are the command-line settings that are not in the config file.
 type options struct {
 	windowed, pointer, gallery, hashPIN, print bool
-	galleryState, hub                 string
-	width, height                     int
-	level                             slog.Level
+	galleryState, hub                          string
+	width, height                              int
+	level                                      slog.Level
 }
 
 // flags returns fuscan's flag set: fuscand's, then the kiosk's.
