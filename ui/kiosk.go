@@ -128,16 +128,15 @@ type Kiosk struct {
 	prev    *preview
 	root    fyne.CanvasObject
 
-	status   Status
-	hint     terminal.Hint
-	hintEnd  timer
-	spokeAt  time.Time // the last spoken hint
-	queue    []terminal.Decision
-	showing  bool
-	shownAt  time.Time
-	shown    terminal.Decision
-	next     timer
-	onResult func(terminal.Decision) // tests and benchmarks: a result is on screen
+	status  Status
+	hint    terminal.Hint
+	hintEnd timer
+	spokeAt time.Time // the last spoken hint
+	queue   []terminal.Decision
+	showing bool
+	shownAt time.Time
+	shown   terminal.Decision
+	next    timer
 }
 
 // New returns a kiosk configured by opts. Put Content in a window.
@@ -264,9 +263,6 @@ func (k *Kiosk) present() {
 	k.result.root.Show()
 	k.base.Hide() // covered: not drawn
 	k.play(k.shown.Verdict.String(), verdictKey(k.shown.Verdict))
-	if k.onResult != nil {
-		k.onResult(k.shown)
-	}
 	k.advance()
 }
 
