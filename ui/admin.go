@@ -2,6 +2,7 @@ package ui
 
 import (
 	"fmt"
+	"image/color"
 	"strings"
 	"time"
 
@@ -82,7 +83,10 @@ func (a *adminPanel) buildPIN() {
 	keys.Add(a.digit("0"))
 	keys.Add(a.pinOK)
 	a.pinCancel = widget.NewButton("", a.closePanel)
-	a.pin = container.NewVBox(a.pinTitle, a.pinEntry, keys, a.pinMessage, a.pinCancel)
+	// Keys big enough for a finger: the grid fills a 300×260 box.
+	pad := canvas.NewRectangle(color.Transparent)
+	pad.SetMinSize(fyne.NewSize(300, 260))
+	a.pin = container.NewVBox(a.pinTitle, a.pinEntry, container.NewStack(pad, keys), a.pinMessage, a.pinCancel)
 }
 
 func (a *adminPanel) digit(d string) *widget.Button {

@@ -50,7 +50,7 @@ func TestGalleryImages(t *testing.T) {
 		elderly bool
 		states  []string
 	}{
-		{"zh-CN", false, []string{"scan", "pass-live", "warn-yellow-card", "deny-red", "refer-unknown", "status-offline"}},
+		{"zh-CN", false, []string{"scan", "pass-live", "warn-yellow-card", "deny-red", "refer-unknown", "status-offline", "admin-wrong-pin"}},
 		{"zh-CN", true, []string{"scan-closer", "pass-live"}},
 		{"en", false, []string{"deny-expired", "relatives", "admin-panel"}},
 	}

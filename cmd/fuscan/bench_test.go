@@ -153,7 +153,7 @@ func TestKioskBench(t *testing.T) {
 			}
 			nextSample = now.Add(10 * time.Second)
 		}
-		time.Sleep(500 * time.Microsecond)
+		time.Sleep(time.Millisecond)
 	}
 	_, cpu1 := proc(kiosk.Process.Pid)
 	cpuShare := float64(cpu1-cpu0) / float64(time.Since(cpuFrom)) * 100
