@@ -46,7 +46,7 @@ type adminPanel struct {
 	labels                                     map[string]*widget.Label // by their text's key
 	device, venue, policy, versions, app, prob binding.String
 	sync, gate, export, quit, close            *widget.Button
-	folder                                     *widget.Entry
+	folder                                     *widget.SelectEntry
 	languages                                  *widget.RadioGroup
 	languageLabel                              *widget.Label
 	elderly, preview                           binding.Bool
@@ -117,7 +117,7 @@ func (a *adminPanel) buildPanel() {
 	a.gate = widget.NewButton("", a.run(func(x Actions) (string, error) {
 		return tr(a.k.lang, "admin.gate.done"), x.TestGate()
 	}))
-	a.folder = widget.NewEntry()
+	a.folder = widget.NewSelectEntry(nil)
 	a.export = widget.NewButton("", a.run(func(x Actions) (string, error) {
 		path, n, err := x.ExportCSV(strings.TrimSpace(a.folder.Text))
 		return tr(a.k.lang, "admin.export.done", map[string]any{"N": n, "Path": path}), err
@@ -233,6 +233,13 @@ func (a *adminPanel) submitPIN() {
 	}
 	a.tries = 0
 	a.pinLayer.Hide()
+	if x := a.k.opts.Actions; x != nil {
+		folders := x.Folders()
+		a.folder.SetOptions(folders)
+		if a.folder.Text == "" && len(folders) > 0 {
+			a.folder.SetText(folders[0])
+		}
+	}
 	a.update()
 	a.panelLayer.Show()
 }

@@ -188,6 +188,9 @@ type galleryActions struct{}
 func (galleryActions) SyncNow() error  { return nil }
 func (galleryActions) TestGate() error { return nil }
 func (galleryActions) Quit()           {}
+func (galleryActions) Folders() []string {
+	return []string{"/media/staff/USB-STICK"}
+}
 func (galleryActions) ExportCSV(dir string) (string, int, error) {
 	if dir == "" {
 		return "", 0, errors.New("no folder")

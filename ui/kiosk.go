@@ -71,6 +71,9 @@ type Actions interface {
 	// ExportCSV writes the scan log, masked fields only, as a CSV file
 	// in dir, and returns its path and the records written.
 	ExportCSV(dir string) (path string, records int, err error)
+	// Folders are the folders to offer for the export, such as the USB
+	// sticks mounted now; the first is chosen unless staff type another.
+	Folders() []string
 	// TestGate opens the gate once.
 	TestGate() error
 	// Quit stops the terminal cleanly.

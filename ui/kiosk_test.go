@@ -69,12 +69,13 @@ func (s *fakeSound) Play(cue string) { s.played = append(s.played, cue) }
 // fakeActions records the admin panel's commands.
 type fakeActions struct {
 	synced, gates, quits int
-	exported             []string
+	exported, folders    []string
 }
 
-func (a *fakeActions) SyncNow() error  { a.synced++; return nil }
-func (a *fakeActions) TestGate() error { a.gates++; return nil }
-func (a *fakeActions) Quit()           { a.quits++ }
+func (a *fakeActions) SyncNow() error    { a.synced++; return nil }
+func (a *fakeActions) TestGate() error   { a.gates++; return nil }
+func (a *fakeActions) Quit()             { a.quits++ }
+func (a *fakeActions) Folders() []string { return a.folders }
 func (a *fakeActions) ExportCSV(dir string) (string, int, error) {
 	a.exported = append(a.exported, dir)
 	return filepath.Join(dir, "log.csv"), 3, nil
@@ -279,13 +280,17 @@ func openPanel(t *testing.T, k *Kiosk) {
 }
 
 func TestAdminActions(t *testing.T) {
-	actions := &fakeActions{}
+	actions := &fakeActions{folders: []string{"/media/usb0", "/media/usb1"}}
 	k, _, _ := newTestKiosk(t, Options{Language: "en", Actions: actions, CheckPIN: func(string) bool { return true }})
 	openPanel(t, k)
 	a := k.admin
 	test.Tap(a.sync)
 	test.Tap(a.gate)
 	dir := t.TempDir()
+	if a.folder.Text != "/media/usb0" {
+		t.Errorf("export folder %q, want the first folder offered, /media/usb0", a.folder.Text)
+	}
+	a.folder.SetText("")
 	test.Type(a.folder, dir)
 	test.Tap(a.export)
 	if actions.synced != 1 || actions.gates != 1 || !slices.Equal(actions.exported, []string{dir}) {

@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"time"
 
@@ -44,6 +45,24 @@ func (a *actions) TestGate() error {
 }
 
 func (a *actions) Quit() { a.quit() }
+
+// mounts are where desktop systems and udisks mount USB sticks.
+var mounts = []string{"/media/*/*", "/run/media/*/*", "/media/*", "/mnt/*"}
+
+// Folders offers the removable media mounted now, then the data
+// directory's parent (for a terminal without any).
+func (a *actions) Folders() []string {
+	var dirs []string
+	for _, pattern := range mounts {
+		matches, _ := filepath.Glob(pattern)
+		for _, m := range matches {
+			if fi, err := os.Stat(m); err == nil && fi.IsDir() && !slices.Contains(dirs, m) {
+				dirs = append(dirs, m)
+			}
+		}
+	}
+	return append(dirs, filepath.Dir(a.e.Config().Data))
+}
 
 // exportColumns are the CSV's columns: what a venue manager reads of the
 // log, the holder masked as on screen, nothing to identify a code.
