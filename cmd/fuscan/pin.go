@@ -39,29 +39,48 @@ func hashPIN(pin string) (string, error) {
 		b64.EncodeToString(salt), b64.EncodeToString(key)), nil
 }
 
+// pinHash is a parsed hash: argon2id's parameters, salt and key.
+type pinHash struct {
+	memory, passes uint32
+	threads        uint8
+	salt, key      []byte
+}
+
+// parsePINHash reads a hash hashPIN wrote, refusing parameters out of
+// bounds (the file it comes from is trusted, but a typo must not make
+// the kiosk allocate gigabytes).
+func parsePINHash(hash string) (pinHash, bool) {
+	var h pinHash
+	var version int
+	parts := strings.Split(hash, "$")
+	if len(parts) != 6 || parts[0] != "" || parts[1] != "argon2id" {
+		return h, false
+	}
+	if _, err := fmt.Sscanf(parts[2], "v=%d", &version); err != nil || version != argon2.Version {
+		return h, false
+	}
+	if _, err := fmt.Sscanf(parts[3], "m=%d,t=%d,p=%d", &h.memory, &h.passes, &h.threads); err != nil ||
+		h.memory < 8 || h.memory > 256*1024 || h.passes < 1 || h.passes > 16 || h.threads < 1 || h.threads > 8 {
+		return h, false
+	}
+	var err1, err2 error
+	h.salt, err1 = b64.DecodeString(parts[4])
+	h.key, err2 = b64.DecodeString(parts[5])
+	if err1 != nil || err2 != nil || len(h.salt) < 8 || len(h.key) < 16 || len(h.key) > 64 {
+		return h, false
+	}
+	return h, true
+}
+
 // checkPIN reports whether pin has hash, a string hashPIN wrote; the
 // parameters come from the hash, so stronger ones can be set later.
 func checkPIN(hash, pin string) bool {
-	var version, memory, passes int
-	var threads uint8
-	parts := strings.Split(hash, "$")
-	if len(parts) != 6 || parts[1] != "argon2id" {
+	h, ok := parsePINHash(hash)
+	if !ok {
 		return false
 	}
-	if _, err := fmt.Sscanf(parts[2], "v=%d", &version); err != nil || version != argon2.Version {
-		return false
-	}
-	if _, err := fmt.Sscanf(parts[3], "m=%d,t=%d,p=%d", &memory, &passes, &threads); err != nil ||
-		memory < 8 || memory > 1<<20 || passes < 1 || passes > 16 || threads < 1 {
-		return false
-	}
-	salt, err1 := b64.DecodeString(parts[4])
-	key, err2 := b64.DecodeString(parts[5])
-	if err1 != nil || err2 != nil || len(key) == 0 || len(key) > 64 {
-		return false
-	}
-	got := argon2.IDKey([]byte(pin), salt, uint32(passes), uint32(memory), threads, uint32(len(key)))
-	return subtle.ConstantTimeCompare(got, key) == 1
+	got := argon2.IDKey([]byte(pin), h.salt, h.passes, h.memory, h.threads, uint32(len(h.key)))
+	return subtle.ConstantTimeCompare(got, h.key) == 1
 }
 
 // readPIN reads the PIN from the first line of r.
