@@ -148,6 +148,10 @@ func TestKioskBench(t *testing.T) {
 		if now.After(nextSample) {
 			m, c := proc(kiosk.Process.Pid)
 			rss = append(rss, m)
+			if len(rss)%60 == 0 { // every 10 minutes, in case the run is cut short
+				fmt.Printf("bench: progress %v: kiosk RSS %.0f MB, %d decisions on screen\n",
+					now.Sub(start).Round(time.Second), m, len(changes)/2)
+			}
 			if cpuFrom.IsZero() {
 				cpu0, cpuFrom = c, now
 			}

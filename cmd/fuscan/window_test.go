@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -61,7 +62,15 @@ func xvfb(t *testing.T, size string) (display, xauth string) {
 		}
 	}
 	env := filepath.Join(t.TempDir(), "display")
-	cmd := exec.Command("xvfb-run", "-a", "-s", "-screen 0 "+size+"x24 -nolisten tcp",
+	// Our own server number, away from xvfb-run -a's first choices
+	// (other programs' X servers).
+	n := 200 + os.Getpid()%500
+	for ; n < 1200; n++ {
+		if _, err := os.Stat(fmt.Sprintf("/tmp/.X%d-lock", n)); os.IsNotExist(err) {
+			break
+		}
+	}
+	cmd := exec.Command("xvfb-run", "-n", strconv.Itoa(n), "-s", "-screen 0 "+size+"x24 -nolisten tcp",
 		"sh", "-c", `echo "$DISPLAY $XAUTHORITY" > `+env+`.tmp && mv `+env+`.tmp `+env+` && exec sleep 600`)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := cmd.Start(); err != nil {
