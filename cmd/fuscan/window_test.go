@@ -71,7 +71,7 @@ func xvfb(t *testing.T, size string) (display, xauth string) {
 		}
 	}
 	cmd := exec.Command("xvfb-run", "-n", strconv.Itoa(n), "-s", "-screen 0 "+size+"x24 -nolisten tcp",
-		"sh", "-c", `echo "$DISPLAY $XAUTHORITY" > `+env+`.tmp && mv `+env+`.tmp `+env+` && exec sleep 600`)
+		"sh", "-c", `echo "$DISPLAY $XAUTHORITY" > `+env+`.tmp && mv `+env+`.tmp `+env+` && exec sleep infinity`)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
