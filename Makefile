@@ -47,12 +47,14 @@ test: deps
 	$(GO) vet ./...
 	FUSCAN_XVFB=1 $(GO) test -count=1 ./...
 
-## check: gofmt, go vet and the tests with the race detector
+## check: gofmt, go vet and the tests with the race detector; lists direct dependencies with newer versions
 check: deps
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
 	$(GO) test -count=1 -race ./...
 	CGO_ENABLED=0 $(GO) test ./decoder/pdf/
+	@echo "direct dependencies with a newer version (informational; update with go get MODULE@latest):"
+	@timeout 120 $(GO) list -m -u -f '{{if and .Update (not .Indirect)}}  {{.Path}} {{.Version}} -> {{.Update.Version}}{{end}}' all 2>/dev/null | grep . || echo "  none found (or the module proxy could not say)"
 
 ## bench: benchmark figures (verification overhead, batch rate, QR rendering, decoder, terminal, kiosk)
 bench: deps

@@ -36,16 +36,35 @@
 // returned only when its format information and Reed-Solomon error
 // correction check out, so a damaged code is not read, never misread.
 //
+// Every step is bounded, whatever the image: a poster tiled with finder
+// patterns has tens of thousands, and gozxing's choice of three, cubic in
+// them, ran for minutes. A search keeps at most 16384 patterns, found
+// through a grid rather than by walking them all; of those it looks at the
+// strongest 40 (96 for Multi's grouping into codes): first those without
+// two neighbours of their size within 10 modules, as a code's three are
+// 14 or more apart while a sheet's are 8, then the most often confirmed.
+// So a code held in front of such a poster is still read in the luma
+// step. The cross-checks turn down dark runs longer than a finder pattern
+// can have at once, rather than follow them across the image. The
+// combinatorial searches stop at the budget; the samplings between which
+// it is checked take milliseconds.
+//
 // # Caveats
 //
 // A Decoder keeps buffers between calls and is not safe for concurrent use:
 // give each goroutine its own.
 //
-// The budget is checked between steps and between attempts within one, so
-// a call may overrun it by one attempt (a few milliseconds).
+// The budget is checked between steps and between attempts within one,
+// so a call may overrun it by one attempt (a few milliseconds); the first
+// step always runs to its end, in time linear in the pixels: about 50 ms
+// for a 1280×720 poster of finder patterns, 150 ms for 3000×3000, on one
+// core of a 2020s x86 server. A call's time is the budget and one step.
 //
-// Images other than Gray and YCbCr are converted to luma first: an RGBA
-// 1280×720 frame costs about 2 ms more than its YCbCr equivalent.
+// Images other than Gray and YCbCr are converted to luma first, before
+// the budget is checked: an RGBA 1280×720 frame costs about 2 ms more than
+// its YCbCr equivalent, and 16-bit images go through their At method,
+// seconds for tens of megapixels. Files are better read with package
+// decoder/imagefile, which makes a 16-bit PNG an *image.Gray as it reads.
 //
 // Frames full of decoys (finder-like squares among text and barcodes) make
 // the later steps look at them: such a frame costs up to the budget.

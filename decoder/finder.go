@@ -14,40 +14,37 @@ import (
 
 // scan is what a search for finder patterns in one black matrix found.
 type scan struct {
-	finder *detector.FinderPatternFinder
+	// found are the finder patterns gozxing's cross-checks confirmed, as
+	// its FinderPatternFinder would hold them: merged, in the order found;
+	// at most maxFound.
+	found []*detector.FinderPattern
+	// loose are the finder patterns only the tolerant checks confirmed,
+	// but for those found holds already.
+	loose []*detector.FinderPattern
 	// windows counts row windows with a finder pattern's proportions of
 	// dark modules; invWindows, up to invQuorum, those of light modules
 	// that the column through their centre confirms: a white-on-black
 	// code's finder patterns as this matrix shows them.
 	windows, invWindows int
-	// loose are the finder patterns only the tolerant checks confirmed.
-	loose []*detector.FinderPattern
+	// cells are where found are: the scanner's, until its next scan.
+	cells *cells
 }
 
 // centers returns the finder patterns found: those that passed gozxing's
 // cross-checks, then those only the tolerant ones passed.
 func (s *scan) centers() []*detector.FinderPattern {
-	cs := s.finder.GetPossibleCenters()
-	for _, l := range s.loose {
-		dup := false
-		for _, c := range cs {
-			if c.AboutEquals(l.GetEstimatedModuleSize(), l.GetY(), l.GetX()) {
-				dup = true
-				break
-			}
-		}
-		if !dup {
-			cs = append(cs, l)
-		}
-	}
-	return cs
+	return append(slices.Clip(s.found), s.loose...)
 }
+
+// maxFound bounds the finder patterns one scan keeps, about what a sheet
+// of them at a pixel a module makes in a megapixel: more are confirmed
+// but dropped, unless they merge with one kept.
+const maxFound = 1 << 14
 
 // scanner finds finder patterns. It walks the rows' runs a word at a time
 // and hands every window of five runs with a finder pattern's 1:1:3:1:1
-// proportions to gozxing's own FinderPatternFinder.HandlePossibleCenter,
-// which cross-checks it and collects the centres; the windows gozxing
-// turns down, and those a pixel off its proportions, get looseCenter's
+// proportions to confirm, gozxing's own checks; the windows those turn
+// down, and those a pixel off their proportions, get looseCenter's
 // tolerant checks. gozxing reads every pixel of every third row through a
 // bounds-checked Get; this reads every other row and only its
 // transitions, which is what makes an empty frame cheap: no window, no
@@ -56,12 +53,15 @@ type scanner struct {
 	row   *gozxing.BitArray
 	ends  []int
 	state []int
+	cells cells // where the patterns found are, for confirm's merging
 }
 
 // scan searches m.
 func (sc *scanner) scan(m *gozxing.BitMatrix) scan {
 	w, h := m.GetWidth(), m.GetHeight()
-	s := scan{finder: detector.NewFinderPatternFinder(m, nil)}
+	s := scan{cells: &sc.cells}
+	f := detector.NewFinderPatternFinder(m, nil) // for its cross-checks
+	sc.cells.reset(w, h)
 	if sc.state == nil {
 		sc.state = make([]int, 5)
 	}
@@ -92,13 +92,216 @@ func (sc *scanner) scan(m *gozxing.BitMatrix) scan {
 			for i := 1; i < 5; i++ {
 				st[i] = ends[k+i] - ends[k+i-1]
 			}
-			if finderRatio(start, ends[k:k+5]) && s.finder.HandlePossibleCenter(st, y, ends[k+4]) {
+			if finderRatio(start, ends[k:k+5]) && sc.confirm(f, &s, st, y, ends[k+4]) {
 				continue
 			}
 			s.loose = addLoose(s.loose, looseCenter(m, st, y, ends[k+4]))
 		}
 	}
+	// A pattern gozxing's checks confirmed on other rows is found's.
+	kept := s.loose[:0]
+	for _, l := range s.loose {
+		ms := l.GetEstimatedModuleSize()
+		if sc.cells.first(s.found, ms, l.GetY(), l.GetX()) < 0 &&
+			!slices.ContainsFunc(kept, func(k *detector.FinderPattern) bool { return k.AboutEquals(ms, l.GetY(), l.GetX()) }) {
+			kept = append(kept, l)
+		}
+	}
+	s.loose = kept
 	return s
+}
+
+// confirm is gozxing's FinderPatternFinder.HandlePossibleCenter for the row
+// window st ending at column end of row y: the column, the row and the
+// diagonal through its centre must show a finder pattern too, and the
+// pattern is merged into the first found one it AboutEquals, or added.
+// gozxing looks through every pattern found for the merge, which on a
+// sheet of thousands of them is quadratic: this looks only in the cells
+// around it.
+func (sc *scanner) confirm(f *detector.FinderPatternFinder, s *scan, st []int, y, end int) bool {
+	m := f.GetImage()
+	total := st[0] + st[1] + st[2] + st[3] + st[4]
+	// gozxing's cross-checks follow the centre's dark run to its end, across
+	// the image for a long line, and only then find it too long: a sheet of
+	// stripes made that quadratic. Runs longer than a cross-check accepts
+	// (the cross's total within 40% of the row's) are turned down first.
+	long := total * 7 / 5
+	cx := detector.FinderPatternFinder_centerFromEnd(st, end)
+	if darkRun(m, int(cx), y, 0, 1, long) > long {
+		return false
+	}
+	cy := f.CrossCheckVertical(y, int(cx), st[2], total)
+	if math.IsNaN(cy) || darkRun(m, int(cx), int(cy), 1, 0, long) > long {
+		return false
+	}
+	cx = f.CrossCheckHorizontal(int(cx), int(cy), st[2], total)
+	if math.IsNaN(cx) || !crossCheckDiagonal(m, int(cy), int(cx), 2*total) {
+		return false
+	}
+	ms := float64(total) / 7
+	if i := sc.cells.first(s.found, ms, cy, cx); i >= 0 {
+		old := s.found[i]
+		s.found[i] = old.CombineEstimate(cy, cx, ms)
+		sc.cells.move(int32(i), old, s.found[i])
+		return true
+	}
+	if len(s.found) < maxFound {
+		sc.cells.add(int32(len(s.found)), cx, cy)
+		s.found = append(s.found, detector.NewFinderPattern1(cx, cy, ms))
+	}
+	return true
+}
+
+// crossCheckDiagonal is gozxing's FinderPatternFinder.crossCheckDiagonal,
+// which it does not export: the diagonal through the centre (x, y), up to
+// the left and down to the right, must show 1:1:3:1:1 runs. Unlike
+// gozxing's, it turns down a run longer than limit rather than follow it
+// across the image; a finder pattern's are a fraction of its width.
+func crossCheckDiagonal(m *gozxing.BitMatrix, y, x, limit int) bool {
+	var st [5]int
+	i := 0
+	// Up and to the left: the centre run, the light ring, the dark ring.
+	for k, dark := 2, true; k >= 0; k, dark = k-1, !dark {
+		for y >= i && x >= i && m.Get(x-i, y-i) == dark && st[k] <= limit {
+			st[k]++
+			i++
+		}
+		if st[k] == 0 || st[k] > limit {
+			return false
+		}
+	}
+	w, h := m.GetWidth(), m.GetHeight()
+	i = 1
+	for k, dark := 2, true; k <= 4; k, dark = k+1, !dark {
+		for y+i < h && x+i < w && m.Get(x+i, y+i) == dark && st[k] <= limit {
+			st[k]++
+			i++
+		}
+		if k > 2 && st[k] == 0 || st[k] > limit {
+			return false
+		}
+	}
+	return detector.FinderPatternFinder_foundPatternDiagonal(st[:])
+}
+
+// darkRun returns the length of the dark run through (x, y) along (dx,
+// dy), or limit+1 once it is longer than limit.
+func darkRun(m *gozxing.BitMatrix, x, y, dx, dy, limit int) int {
+	w, h := m.GetWidth(), m.GetHeight()
+	n := 0
+	for _, sign := range [2]int{-1, 1} {
+		i := 0
+		if sign == 1 {
+			i = 1 // (x, y) is counted going back
+		}
+		for ; n <= limit; i++ {
+			px, py := x+sign*i*dx, y+sign*i*dy
+			if px < 0 || py < 0 || px >= w || py >= h || !m.Get(px, py) {
+				break
+			}
+			n++
+		}
+	}
+	return n
+}
+
+// cellSize is the side, in pixels, of the cells in which a scan files the
+// finder patterns found.
+const cellSize = 32
+
+// cells files finder patterns by where they are, so that finding those
+// near a point looks at a few cells rather than at all of them. A cell
+// holds the indices of the patterns whose centres are in it.
+type cells struct {
+	cols, rows int
+	idx        [][]int32
+	used       []int // cells holding indices, to empty on reset
+}
+
+// reset empties the cells and sizes them for a w×h matrix.
+func (c *cells) reset(w, h int) {
+	for _, i := range c.used {
+		c.idx[i] = c.idx[i][:0]
+	}
+	c.used = c.used[:0]
+	c.cols, c.rows = w/cellSize+1, h/cellSize+1
+	if n := c.cols * c.rows; len(c.idx) < n {
+		c.idx = append(c.idx, make([][]int32, n-len(c.idx))...)
+	}
+}
+
+// at returns the cell of the point (x, y), clamped to the matrix.
+func (c *cells) at(x, y float64) int {
+	cx := clampInt(int(x)/cellSize, 0, c.cols-1)
+	cy := clampInt(int(y)/cellSize, 0, c.rows-1)
+	return cy*c.cols + cx
+}
+
+func (c *cells) add(i int32, x, y float64) {
+	k := c.at(x, y)
+	if len(c.idx[k]) == 0 {
+		c.used = append(c.used, k)
+	}
+	c.idx[k] = append(c.idx[k], i)
+}
+
+// move refiles pattern i, which was old and is now fp.
+func (c *cells) move(i int32, old, fp *detector.FinderPattern) {
+	from, to := c.at(old.GetX(), old.GetY()), c.at(fp.GetX(), fp.GetY())
+	if from == to {
+		return
+	}
+	c.idx[from] = slices.DeleteFunc(c.idx[from], func(j int32) bool { return j == i })
+	c.add(i, fp.GetX(), fp.GetY())
+}
+
+// first returns the index of the first pattern of found, in found's
+// order, that AboutEquals a pattern of module size ms at row y, column x,
+// or -1: the one gozxing would merge it with. Such a pattern is within ms
+// of it in x and in y.
+func (c *cells) first(found []*detector.FinderPattern, ms, y, x float64) int {
+	best := -1
+	c.near(x, y, ms, func(i int32) bool {
+		if (best < 0 || int(i) < best) && found[i].AboutEquals(ms, y, x) {
+			best = int(i)
+		}
+		return true
+	})
+	return best
+}
+
+// crowded reports whether found holds two patterns other than fp within
+// 10 of fp's modules, their module sizes within 1.4 times its own: fp is
+// one of a sheet of finder patterns, not one of a code's three.
+func (c *cells) crowded(found []*detector.FinderPattern, fp *detector.FinderPattern) bool {
+	ms := fp.GetEstimatedModuleSize()
+	r := 10 * ms
+	n := 0
+	c.near(fp.GetX(), fp.GetY(), r, func(i int32) bool {
+		o := found[i]
+		oms := o.GetEstimatedModuleSize()
+		if o != fp && max(ms, oms) <= 1.4*min(ms, oms) && squaredDistance(o, fp) < r*r {
+			n++
+		}
+		return n < 2
+	})
+	return n >= 2
+}
+
+// near calls fn with the index of every pattern in the cells within r of
+// (x, y) in x and in y, until fn returns false.
+func (c *cells) near(x, y, r float64, fn func(int32) bool) {
+	x0, x1 := clampInt(int(x-r)/cellSize, 0, c.cols-1), clampInt(int(x+r)/cellSize, 0, c.cols-1)
+	y0, y1 := clampInt(int(y-r)/cellSize, 0, c.rows-1), clampInt(int(y+r)/cellSize, 0, c.rows-1)
+	for cy := y0; cy <= y1; cy++ {
+		for _, cell := range c.idx[cy*c.cols+x0 : cy*c.cols+x1+1] {
+			for _, i := range cell {
+				if !fn(i) {
+					return
+				}
+			}
+		}
+	}
 }
 
 // looseRatio is finderRatio with up to a pixel more of slack on every run:
@@ -309,9 +512,40 @@ type triple struct {
 // sameAs reports whether t and o are the same patterns in the same roles.
 func (t triple) sameAs(o triple) bool { return t.bl == o.bl && t.tl == o.tl && t.tr == o.tr }
 
-// maxCenters bounds the finder patterns triples considers: the most
-// confirmed ones come first.
+// maxCenters bounds the finder patterns a matrix's search for a code looks
+// at (see strongest): every step of it is at most cubic in them.
 const maxCenters = 40
+
+// strongest returns the n patterns of cs most likely to be a code's
+// finder patterns, or cs itself if it has no more than n: first those
+// without two others of about their module size among s.found within 10
+// modules, as a code's finder patterns are 14 modules apart or more,
+// while a sheet of them has neighbours at 8; then the most often
+// confirmed.
+func (s *scan) strongest(cs []*detector.FinderPattern, n int) []*detector.FinderPattern {
+	if len(cs) <= n {
+		return cs
+	}
+	type ranked struct {
+		fp      *detector.FinderPattern
+		crowded bool
+	}
+	rs := make([]ranked, len(cs))
+	for i, fp := range cs {
+		rs[i] = ranked{fp, s.cells.crowded(s.found, fp)}
+	}
+	sort.SliceStable(rs, func(i, j int) bool {
+		if rs[i].crowded != rs[j].crowded {
+			return !rs[i].crowded
+		}
+		return rs[i].fp.GetCount() > rs[j].fp.GetCount()
+	})
+	out := make([]*detector.FinderPattern, n)
+	for i := range out {
+		out[i] = rs[i].fp
+	}
+	return out
+}
 
 // triples returns the plausible triples among cs, the most square first:
 // similar module sizes, the corner pattern's sides at about a right angle
@@ -319,15 +553,14 @@ const maxCenters = 40
 // modules long. gozxing's SelectBestPatterns keeps only the best of these,
 // and takes the corner to be the pattern opposite the longest side, which
 // under strong perspective it is not; when the first fails to decode, the
-// next may not.
-func triples(cs []*detector.FinderPattern) []triple {
-	if len(cs) > maxCenters {
-		cs = append([]*detector.FinderPattern(nil), cs...)
-		sort.SliceStable(cs, func(i, j int) bool { return cs[i].GetCount() > cs[j].GetCount() })
-		cs = cs[:maxCenters]
-	}
+// next may not. The search is cubic in cs: it stops early, with the
+// triples of the patterns looked at so far, once inTime reports false.
+func triples(cs []*detector.FinderPattern, inTime func() bool) []triple {
 	var ts []triple
 	for i := 0; i < len(cs); i++ {
+		if i > 0 && !inTime() {
+			break
+		}
 		for j := i + 1; j < len(cs); j++ {
 			for k := j + 1; k < len(cs); k++ {
 				a, b, c := cs[i], cs[j], cs[k]
@@ -340,6 +573,87 @@ func triples(cs []*detector.FinderPattern) []triple {
 		}
 	}
 	return ts
+}
+
+// bySize returns cs sorted by module size, smallest first, as gozxing's
+// SelectBestPatterns sorts them.
+func bySize(cs []*detector.FinderPattern) []*detector.FinderPattern {
+	cs = slices.Clone(cs)
+	sort.Slice(cs, func(i, j int) bool { return cs[j].GetEstimatedModuleSize() > cs[i].GetEstimatedModuleSize() })
+	return cs
+}
+
+// selectBest is gozxing's SelectBestPatterns on cs sorted by bySize: of
+// the triples of patterns within 1.4 times each other's module size, the
+// one most like an isosceles right triangle.
+func selectBest(cs []*detector.FinderPattern) (triple, bool) {
+	var best [3]*detector.FinderPattern
+	distortion := math.MaxFloat64
+	for i := 0; i+2 < len(cs); i++ {
+		for j := i + 1; j+1 < len(cs); j++ {
+			ij := squaredDistance(cs[i], cs[j])
+			for k := j + 1; k < len(cs); k++ {
+				if cs[k].GetEstimatedModuleSize() > cs[i].GetEstimatedModuleSize()*1.4 {
+					continue
+				}
+				a, b, c := ij, squaredDistance(cs[j], cs[k]), squaredDistance(cs[i], cs[k])
+				// Sorted: lo ≤ mid ≤ hi. Pythagoras and equal sides.
+				lo, mid, hi := min(a, b, c), max(min(a, b), min(max(a, b), c)), max(a, b, c)
+				if d := math.Abs(hi-2*mid) + math.Abs(hi-2*lo); d < distortion {
+					distortion, best = d, [3]*detector.FinderPattern{cs[i], cs[j], cs[k]}
+				}
+			}
+		}
+	}
+	if distortion == math.MaxFloat64 {
+		return triple{}, false
+	}
+	bl, tl, tr := gozxing.ResultPoint_OrderBestPatterns(best[0], best[1], best[2])
+	return triple{bl.(*detector.FinderPattern), tl.(*detector.FinderPattern), tr.(*detector.FinderPattern), 0}, true
+}
+
+// maxMultiCenters bounds the finder patterns multiTriples groups: a sheet
+// of 32 cards.
+const maxMultiCenters = 96
+
+// multiTriples returns the triples gozxing's MultiFinderPatternFinder
+// makes of cs for a page of many codes, every one that passes its tests:
+// module sizes apart by less than 5% or half a pixel, sides of 9 to 180
+// modules and within 10% of each other, and a right angle, the diagonal
+// within 10% of Pythagoras'. The search is cubic in cs: it stops early
+// once inTime reports false.
+func multiTriples(cs []*detector.FinderPattern, inTime func() bool) []triple {
+	cs = slices.Clone(cs)
+	sort.Slice(cs, func(i, j int) bool { return cs[i].GetEstimatedModuleSize() > cs[j].GetEstimatedModuleSize() })
+	// cs is sorted largest first: once b is too small for a, so are those after it.
+	apart := func(a, b *detector.FinderPattern) bool {
+		d := a.GetEstimatedModuleSize() - b.GetEstimatedModuleSize()
+		return d > 0.5 && d/b.GetEstimatedModuleSize() >= 0.05
+	}
+	var ts []triple
+	for i, a := range cs {
+		if i > 0 && !inTime() {
+			break
+		}
+		for j := i + 1; j < len(cs) && !apart(a, cs[j]); j++ {
+			for k := j + 1; k < len(cs) && !apart(cs[j], cs[k]); k++ {
+				bl, tl, tr := gozxing.ResultPoint_OrderBestPatterns(a, cs[j], cs[k])
+				dA, dB := gozxing.ResultPoint_Distance(tl, bl), gozxing.ResultPoint_Distance(tl, tr)
+				dC, diag := gozxing.ResultPoint_Distance(tr, bl), math.Hypot(dA, dB)
+				modules := (dA + dB) / (2 * a.GetEstimatedModuleSize())
+				if modules < 9 || modules > 180 || math.Abs(dA-dB) >= 0.1*min(dA, dB) || math.Abs(dC-diag) >= 0.1*min(dC, diag) {
+					continue
+				}
+				ts = append(ts, triple{bl.(*detector.FinderPattern), tl.(*detector.FinderPattern), tr.(*detector.FinderPattern), 0})
+			}
+		}
+	}
+	return ts
+}
+
+func squaredDistance(a, b *detector.FinderPattern) float64 {
+	dx, dy := a.GetX()-b.GetX(), a.GetY()-b.GetY()
+	return dx*dx + dy*dy
 }
 
 // maxTriples bounds the triples triples returns: more than any step

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"image"
 	"image/color"
+	"image/draw"
 	"image/gif"
 	"image/jpeg"
 	"image/png"
@@ -11,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/fuscan/fuscan/decoder/scene"
 	"github.com/fuscan/fuscan/qrcard"
 )
 
@@ -59,7 +61,8 @@ func FuzzDecode(f *testing.F) {
 }
 
 // fuzzSeeds returns image files of codes: PNG and GIF (paletted) at 1 to
-// 3 pixels a module, inverted, transparent, and a green one as JPEG.
+// 3 pixels a module, inverted, transparent, and a green one as JPEG; and
+// posters of finder patterns.
 func fuzzSeeds(tb testing.TB) [][]byte {
 	tb.Helper()
 	var seeds [][]byte
@@ -115,5 +118,12 @@ func fuzzSeeds(tb testing.TB) [][]byte {
 	}
 	add(green, "jpeg")
 	add(image.NewGray(image.Rect(0, 0, 1, 1)), "png")
+	// Hostile posters of finder patterns (issue 9), one with a code on it.
+	for _, p := range []poster{{256, 256, 1}, {500, 400, 2}, {512, 512, 3}} {
+		add(p.image(), "png")
+	}
+	onPoster := scene.Poster(480, 480, 2)
+	draw.Draw(onPoster, img.Bounds().Add(image.Pt(150, 150)), img, image.Point{}, draw.Src)
+	add(onPoster, "png")
 	return seeds
 }

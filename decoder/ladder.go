@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/makiuchi-d/gozxing"
-	multidetector "github.com/makiuchi-d/gozxing/multi/qrcode/detector"
 	"github.com/makiuchi-d/gozxing/qrcode/detector"
 )
 
@@ -105,27 +104,7 @@ func (p *pass) tryMatrix(m *gozxing.BitMatrix, v view, step string, inverted boo
 	if !inverted && s.invWindows >= invQuorum {
 		p.inverted = true
 	}
-	cs := s.centers()
-	var ts []triple
-	gozxingFirst := false
-	if len(cs) >= 3 {
-		if best, err := s.finder.SelectBestPatterns(); err == nil {
-			gozxingFirst = true
-			bl, tl, tr := gozxing.ResultPoint_OrderBestPatterns(best[0], best[1], best[2])
-			ts = append(ts, triple{bl.(*detector.FinderPattern), tl.(*detector.FinderPattern), tr.(*detector.FinderPattern), 0})
-		}
-		// Triples of patterns gozxing's own checks confirmed come first:
-		// the loose ones are more often noise.
-		strict := s.finder.GetPossibleCenters()
-		ts = append(ts, triples(strict)...)
-		if len(cs) > len(strict) {
-			for _, t := range triples(cs) {
-				if !slices.Contains(strict, t.bl) || !slices.Contains(strict, t.tl) || !slices.Contains(strict, t.tr) {
-					ts = append(ts, t)
-				}
-			}
-		}
-	}
+	ts, gozxingFirst, cs := p.candidates(&s)
 	used := map[*detector.FinderPattern]bool{}
 	n, tried := 0, 0
 	var failed []triple
@@ -173,6 +152,39 @@ func (p *pass) tryMatrix(m *gozxing.BitMatrix, v view, step string, inverted boo
 		p.addPairRegions(m, cs, v, inverted)
 	}
 	return n
+}
+
+// candidates returns the triples of finder patterns tryMatrix samples,
+// best first, and the patterns they are made of: gozxing's choice
+// (SelectBestPatterns), if any, and then the plausible triples of the
+// patterns gozxing's checks confirmed, then of all, the loose ones too.
+// A sheet of finder patterns makes thousands: only the strongest
+// maxCenters are looked at, and the search for triples stops at the
+// budget.
+func (p *pass) candidates(s *scan) (ts []triple, gozxingFirst bool, cs []*detector.FinderPattern) {
+	strict := s.strongest(s.found, maxCenters)
+	if len(strict) >= 3 {
+		strict = bySize(strict) // as gozxing's SelectBestPatterns leaves them
+	}
+	cs = s.strongest(append(slices.Clip(strict), s.loose...), maxCenters)
+	if len(cs) < 3 {
+		return nil, false, cs
+	}
+	if best, ok := selectBest(strict); ok {
+		gozxingFirst = true
+		ts = append(ts, best)
+	}
+	// Triples of patterns gozxing's own checks confirmed come first: the
+	// loose ones are more often noise.
+	ts = append(ts, triples(strict, p.inTime)...)
+	if len(cs) > len(strict) {
+		for _, t := range triples(cs, p.inTime) {
+			if !slices.Contains(strict, t.bl) || !slices.Contains(strict, t.tl) || !slices.Contains(strict, t.tr) {
+				ts = append(ts, t)
+			}
+		}
+	}
+	return ts, gozxingFirst, cs
 }
 
 // add records a decoded code unless its text is already known.
@@ -301,17 +313,24 @@ func (p *pass) lumaSteps() {
 	p.tryMatrix(p.lumaM[1], lumaView, StepInverted, true)
 }
 
-// multi decodes what gozxing's own multi-code detector finds in m: it
-// groups finder patterns into codes its own way, which on a page of many
-// cards finds some that the triples of tryMatrix, bounded to maxCenters
-// patterns, leave out.
+// multi decodes the codes of a page of many, such as a sheet of cards,
+// that the triples of tryMatrix, the best maxTriples of maxCenters
+// patterns, leave out: it groups the strongest maxMultiCenters finder
+// patterns of m into codes as gozxing's MultiFinderPatternFinder does
+// (multiTriples) and reads each group as gozxing's Detector would, until
+// the budget is spent.
 func (p *pass) multi(m *gozxing.BitMatrix) {
-	results, err := multidetector.NewMultiDetector(m).DetectMulti(p.d.sampler.hints)
-	if err != nil {
-		return
-	}
-	for _, dr := range results {
-		if res, ok := p.d.sampler.decode(dr); ok {
+	s := p.d.scanner.scan(m)
+	used := map[*detector.FinderPattern]bool{}
+	for i, t := range multiTriples(s.strongest(s.found, maxMultiCenters), p.inTime) {
+		if i > 0 && !p.inTime() {
+			return
+		}
+		if used[t.bl] || used[t.tl] || used[t.tr] {
+			continue
+		}
+		if res, ok := p.d.sampler.readAsGozxing(m, t); ok {
+			used[t.bl], used[t.tl], used[t.tr] = true, true, true
 			p.add(res, lumaView, StepLuma)
 		}
 	}

@@ -9,9 +9,7 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/makiuchi-d/gozxing"
 	qrdecoder "github.com/makiuchi-d/gozxing/qrcode/decoder"
-	qrdetector "github.com/makiuchi-d/gozxing/qrcode/detector"
 
 	"github.com/fuscan/fuscan/decoder/pdf"
 )
@@ -168,21 +166,21 @@ func (r *pdfReader) decode(pg *pdf.Page, dpi float64, read []Code, check bool) (
 	return codes, unread, nil
 }
 
-// pdfFinderPatterns reports whether gozxing finds three finder patterns in
-// img: a code that the ladder saw but could not read, when the codes it
-// read are painted out.
+// pdfFinderPatterns reports whether img holds three finder patterns that
+// may be a code's, as gozxing's SelectBestPatterns sees them: a code that
+// the ladder saw but could not read, when the codes it read are painted
+// out. Like the ladder, it looks at the strongest maxCenters patterns
+// only.
 func pdfFinderPatterns(img *image.Gray) bool {
-	w, h := img.Rect.Dx(), img.Rect.Dy()
-	src, err := gozxing.NewPlanarYUVLuminanceSource(img.Pix, img.Stride, h, 0, 0, w, h, false)
-	if err != nil {
+	d := New(nil)
+	pl, err := d.lumaPlane(img)
+	if err != nil || pl.w < minDim || pl.h < minDim {
 		return false
 	}
-	m, err := gozxing.NewHybridBinarizer(src).GetBlackMatrix()
-	if err != nil {
-		return false
-	}
-	_, err = qrdetector.NewFinderPatternFinder(m, nil).Find(map[gozxing.DecodeHintType]any{gozxing.DecodeHintType_TRY_HARDER: true})
-	return err == nil
+	d.bin.stats(pl)
+	s := d.scanner.scan(d.bin.matrix(pl, false, slotLuma))
+	_, ok := selectBest(bySize(s.strongest(s.found, maxCenters)))
+	return ok
 }
 
 // pdfMaxPasses bounds the passes of pdfDecodeAll over one image.

@@ -19,6 +19,7 @@ import (
 
 	"github.com/fuscan/fuscan/decoder/internal/pdftest"
 	"github.com/fuscan/fuscan/decoder/pdf"
+	"github.com/fuscan/fuscan/decoder/scene"
 	"github.com/fuscan/fuscan/qrcard"
 	"github.com/fuscan/fuscan/terminal/cose"
 	"github.com/fuscan/fuscan/terminal/credential"
@@ -299,6 +300,7 @@ func TestDecodePDFHostile(t *testing.T) {
 		{"lying page count", bytes.Replace(pdftest.Pages([]pdftest.Page{{W: 100, H: 100}}), []byte("/Count 1"), []byte("/Count 2147483647"), 1), pdf.ErrTooManyPages, "", false},
 		{"empty MediaBox", pdftest.Pages([]pdftest.Page{{}}), nil, "", false}, // MuPDF draws it at a default size
 		{"too large", card, pdf.ErrTooLarge, "", false},
+		{"poster", pdftest.Image(scene.Poster(1000, 1000, 2), pdf.DefaultDPI), nil, "", false},
 	}
 	for cut := 1; cut < 10; cut++ {
 		tests = append(tests, struct {
@@ -336,6 +338,29 @@ func TestDecodePDFHostile(t *testing.T) {
 			case tt.text != "" && len(codes) != 1:
 				t.Errorf("got %d codes, want the one", len(codes))
 			}
+		})
+	}
+}
+
+// TestDecodePDFPosters decodes PDFs of a page-sized image of a poster
+// (scene.Poster), read at 150 and again at 300 DPI: each must find
+// nothing, return within its budget (10 s) and a step (or within
+// hangAfter more), and allocate under maxPosterAlloc in Go (MuPDF's
+// memory is bounded by package pdf).
+func TestDecodePDFPosters(t *testing.T) {
+	for _, p := range []poster{{1000, 1000, 2}, {1000, 1000, 3}, {1240, 1754, 1}} {
+		t.Run(p.String(), func(t *testing.T) {
+			data := pdftest.Image(p.image(), pdf.DefaultDPI)
+			var codes []Code
+			var err error
+			took, alloc := within(t, pdf.DefaultBudget+hangAfter, func() { codes, err = DecodePDF(data, nil) })
+			if err != nil || len(codes) != 0 {
+				t.Errorf("got %v, %v; want nothing", codes, err)
+			}
+			if alloc > maxPosterAlloc {
+				t.Errorf("allocated %d MB, want under %d", alloc>>20, maxPosterAlloc>>20)
+			}
+			t.Logf("%v, %d MB allocated", took, alloc>>20)
 		})
 	}
 }

@@ -42,6 +42,7 @@ go test -run '^$' -bench . -benchmem ./qrcard/ ./terminal/base45/ ./terminal/cos
 echo
 echo "decoder: ms per frame (p50/p95 in the metrics), per corpus category, and an 8-card A4 PDF page:"
 go test -run '^$' -bench '^Benchmark(Frame|Category|DecodePDFSheet)$' -benchtime "${DECODER_BENCHTIME:-20x}" ./decoder/ | grep -E '^Benchmark'
+go test -run '^$' -bench '^BenchmarkHostile$' -benchtime 1x ./decoder/ | grep -E '^Benchmark' # issue 9: ms and peak resident MB per poster, stripes and 16-bit PNG, as camera frame, file and PDF
 echo
 echo "decoder: read rates per synthetic category (TestCorpus):"
 go test -count=1 -run '^TestCorpus$' -v ./decoder/ | grep -E '^\s+corpus_test.go:[0-9]+: read|^--- ' || true
@@ -50,6 +51,14 @@ echo
 echo "terminal: durable decisions a second (fsync'd, group commit across lanes) and frame-to-logged-verdict latency at 720p (real decoder, verifier and store):"
 go test -run '^$' -bench '^BenchmarkDurable(Decisions|ScannerList)$' -benchtime 2s ./cmd/internal/engine/ | grep -E '^Benchmark'
 go test -run '^$' -bench '^BenchmarkFrameToVerdict$' -benchtime 300x ./cmd/internal/engine/ | grep -E '^Benchmark'
+
+echo
+echo "hub: 150,000 records drained by 20 devices at once into fuscan-hub (a process of its own), 2000-record batches, each acked after the fsync'd commit; embedded broker and Mosquitto; the hub's RSS after the run and at its peak:"
+go test -run '^$' -bench '^BenchmarkHub$' -benchtime 1x ./cmd/fuscan-hub/ | grep -E '^Benchmark'
+
+echo
+echo "sync: a 150,000-record backlog drained from fuscand to fuscan-hub through Mosquitto (hub fsync before each ack; target 5 s), raw paho QoS 1 publishes to the same broker, and frame-to-logged-verdict p50/p99 at the camera during the drain (target p99 50 ms):"
+go test -run '^$' -bench '^BenchmarkDrain(Latency)?$' -benchtime 1x ./e2e/ | grep -E '^Benchmark'
 
 echo
 echo "kiosk: Show to a rendered frame with Fyne's software painter at 1024x600 (the screen's own share of the latency):"

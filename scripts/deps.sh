@@ -5,15 +5,16 @@
 # asks for espeak-ng and sox this way).
 #   cgo (go-fitz's bundled MuPDF):       gcc libc6-dev
 #   PDF checks in tests:                 qpdf
+#   the hub tests' external broker:      mosquitto
 #   the kiosk (Fyne: cgo, OpenGL, X11):  libgl1-mesa-dev libx11-dev libxcursor-dev libxrandr-dev
 #                                        libxinerama-dev libxi-dev libxxf86vm-dev
-#   the kiosk's Chinese text:            fonts-noto-cjk
+#   the kiosk's rarer Chinese characters: fonts-noto-cjk
 #   the kiosk's real-window test and
 #   make run without a display:          xvfb xauth imagemagick (import takes the screenshots)
 #   the kiosk's sounds (aplay):          alsa-utils
 set -euo pipefail
 
-packages=(gcc libc6-dev qpdf
+packages=(gcc libc6-dev qpdf mosquitto
   libgl1-mesa-dev libx11-dev libxcursor-dev libxrandr-dev libxinerama-dev libxi-dev libxxf86vm-dev
   fonts-noto-cjk xvfb xauth imagemagick alsa-utils "$@")
 

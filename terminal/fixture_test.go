@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"encoding/asn1"
 	"encoding/pem"
 	"math/big"
 	"testing"
@@ -70,15 +71,25 @@ func issue(t testing.TB, s *cose.Signer, c *credential.Claims) string {
 // (PEM), restricted to the DCC types given (none: unrestricted).
 func dsc(t testing.TB, alg cose.Algorithm, types ...string) (*cose.Signer, []byte) {
 	t.Helper()
+	var usages []asn1.ObjectIdentifier
+	for _, typ := range types {
+		usages = append(usages, DCCKeyUsage(typ))
+	}
+	return newDSC(t, alg, t0.AddDate(-1, 0, 0), t0.AddDate(1, 0, 0), usages...)
+}
+
+// newDSC returns a new DCC signer and its self-signed signing certificate
+// (PEM), valid from notBefore to notAfter, with the extended key usages
+// given.
+func newDSC(t testing.TB, alg cose.Algorithm, notBefore, notAfter time.Time, usages ...asn1.ObjectIdentifier) (*cose.Signer, []byte) {
+	t.Helper()
 	priv, s := testkeys.NewPair(t, alg)
 	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(1),
-		Subject:      pkix.Name{CommonName: "DSC test", Country: []string{"AT"}},
-		NotBefore:    t0.AddDate(-1, 0, 0),
-		NotAfter:     t0.AddDate(1, 0, 0),
-	}
-	for _, typ := range types {
-		tmpl.UnknownExtKeyUsage = append(tmpl.UnknownExtKeyUsage, DCCKeyUsage(typ))
+		SerialNumber:       big.NewInt(1),
+		Subject:            pkix.Name{CommonName: "DSC test", Country: []string{"AT"}},
+		NotBefore:          notBefore,
+		NotAfter:           notAfter,
+		UnknownExtKeyUsage: usages,
 	}
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, priv.Public(), priv)
 	if err != nil {

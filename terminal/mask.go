@@ -1,19 +1,20 @@
 package terminal
 
-import (
-	"strings"
-	"unicode/utf8"
-)
+import "unicode/utf8"
 
-// MaskName shows a name as its first character and a * for each further
-// one: 张三 → 张*, 欧阳娜娜 → 欧***. It is idempotent, so a name the issuer
-// already masked stays as it is.
+// MaskName shows a name as its first character and two stars, whatever
+// its length, so that the length does not show: 张三 → 张**, 欧阳娜娜 →
+// 欧**, Müller → M**. A one-character name shows as a single star, since
+// its first character is all of it: 岚 → *. It is idempotent.
 func MaskName(name string) string {
 	first, size := utf8.DecodeRuneInString(name)
-	if size == 0 {
+	switch {
+	case size == 0:
 		return ""
+	case size == len(name):
+		return "*"
 	}
-	return string(first) + strings.Repeat("*", utf8.RuneCountInString(name[size:]))
+	return string(first) + "**"
 }
 
 // IDTail returns the last 4 characters of an ID number, or fewer if it is

@@ -13,7 +13,7 @@ func TestRecordChain(t *testing.T) {
 	s := testkeys.Issuer(t, cose.EdDSA)
 	d := NewVerifier(trustOf(t, s), nil).VerifyAt(issue(t, s, claims(credential.KindCard)), t0)
 	r := NewRecord(&d, "dev-1", "venue-9", []byte("device secret"))
-	if r.Name != "张*" || r.IDTail != "1234" || r.Verdict != "pass" || r.Format != "card" || !r.Time().Equal(t0) {
+	if r.Name != "张**" || r.IDTail != "1234" || r.Verdict != "pass" || r.Format != "card" || !r.Time().Equal(t0) {
 		t.Fatalf("record %+v does not reflect the decision", r)
 	}
 	if bytes.Contains(r.Serial, []byte("FSC-000000000001")) || len(r.Serial) != 32 {

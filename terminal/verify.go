@@ -26,15 +26,24 @@ type Options struct {
 	// Floor returns the latest time this terminal has trusted; a clock
 	// below it is untrusted. Nil: only clocks before MinTrustedYear are.
 	Floor func() time.Time
+	// Explicit says that the instants this verifier decides at are given
+	// on purpose by an operator, "as at this time" (fuscanctl verify --at:
+	// an audit of last month's scans, a conformance suite, reproducing a
+	// decision), not read from the terminal's clock. The clock-trust rules
+	// (MinTrustedYear and Floor), which catch a clock that was never set or
+	// was set back, are then not applied. Zero: the instants are clock
+	// readings and the rules apply, as a terminal needs.
+	Explicit bool
 }
 
 // Verifier decides code texts under a Trust snapshot. It is safe for
 // concurrent use; SetTrust swaps the snapshot atomically.
 type Verifier struct {
-	trust   atomic.Pointer[Trust]
-	now     func() time.Time
-	replays Replays
-	floor   func() time.Time
+	trust    atomic.Pointer[Trust]
+	now      func() time.Time
+	replays  Replays
+	floor    func() time.Time
+	explicit bool
 }
 
 // NewVerifier returns a verifier for trust (nil: trust nothing).
@@ -42,7 +51,7 @@ func NewVerifier(trust *Trust, opts *Options) *Verifier {
 	if opts == nil {
 		opts = &Options{}
 	}
-	v := &Verifier{now: opts.Now, replays: opts.Replays, floor: opts.Floor}
+	v := &Verifier{now: opts.Now, replays: opts.Replays, floor: opts.Floor, explicit: opts.Explicit}
 	if v.now == nil {
 		v.now = time.Now
 	}
@@ -84,9 +93,10 @@ func (v *Verifier) VerifyBatch(texts []string, now time.Time) []Decision {
 
 // VerifyAt decides text at the instant now. The checks run in this order,
 // and the first that fails decides: format and structure, acceptance by
-// the venue, issuer key and signatures, revocation, clock trust, validity
-// times, replay; then the health checks of the policy, of which the most
-// severe decides; then the staleness of the trust data.
+// the venue, issuer key and signatures, revocation, clock trust (unless
+// Options.Explicit), validity times, replay; then the health checks of the
+// policy, of which the most severe decides; then the staleness of the
+// trust data.
 func (v *Verifier) VerifyAt(text string, now time.Time) Decision {
 	t := v.trust.Load()
 	d := Decision{At: now, PolicyVersion: t.Policy.Version, TrustVersion: t.Version}
@@ -185,8 +195,12 @@ func checkSignatures(t *Trust, u *credential.Unverified) (Reason, string) {
 // reading up to skew below the floor is trusted: the floor is the newest
 // decision's time, and a frame captured just before it, or a scan on
 // another lane, is decided a moment later. The floor is there to catch a
-// clock set back by hours or years.
+// clock set back by hours or years. An explicit instant is not a clock
+// reading, and is trusted.
 func (v *Verifier) checkClock(now time.Time, skew time.Duration) string {
+	if v.explicit {
+		return ""
+	}
 	if now.Year() < MinTrustedYear {
 		return fmt.Sprintf("clock reads %s, before %d: never set", now.UTC().Format(time.RFC3339), MinTrustedYear)
 	}
@@ -224,7 +238,7 @@ func checkTimes(p *Policy, u *credential.Unverified, now time.Time) (time.Time, 
 		// Checked before expiry: an old live code is a screenshot, and the
 		// traveller should be told to show the live one.
 		return exp, StaleCode, fmt.Sprintf("live code issued %v ago", now.Sub(c.IssuedAt).Round(time.Second))
-	case !exp.IsZero() && !now.Before(exp):
+	case !exp.IsZero() && expired(u.Kind, exp, now):
 		return exp, Expired, "expired " + exp.UTC().Format(time.RFC3339)
 	}
 	if u.Kind != credential.KindDynamic {
@@ -237,6 +251,17 @@ func checkTimes(p *Policy, u *credential.Unverified, now time.Time) (time.Time, 
 		return exp, NotYetValid, fmt.Sprintf("time step %d, now %d", u.Step, cur)
 	}
 	return exp, "", ""
+}
+
+// expired reports whether a credential of kind whose effective expiry is
+// exp has expired at now. Our formats are invalid from their exp on; an EU
+// DCC is valid up to and including its exp, as the EU reference verifiers
+// have it (expired only once now is after exp).
+func expired(kind credential.Kind, exp, now time.Time) bool {
+	if kind == credential.KindDCC {
+		return now.After(exp)
+	}
+	return !now.Before(exp)
 }
 
 // checkReplay remembers a dynamic code's presentation and denies a second

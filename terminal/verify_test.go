@@ -26,7 +26,7 @@ func TestRoundTripEveryKindAndAlgorithm(t *testing.T) {
 				t.Errorf("%v %v: got %v %v (%s), want pass OK", alg, kind, d.Verdict, d.Reason, d.Detail)
 			}
 			kid, _ := cose.KeyID(s.Public())
-			if d.Format != kind || d.Name != "张*" || d.IDTail != "1234" || d.Issuer != "350000" || !bytes.Equal(d.KID, kid) {
+			if d.Format != kind || d.Name != "张**" || d.IDTail != "1234" || d.Issuer != "350000" || !bytes.Equal(d.KID, kid) {
 				t.Errorf("%v %v: got format %v name %q id %q issuer %q kid %x", alg, kind, d.Format, d.Name, d.IDTail, d.Issuer, d.KID)
 			}
 		}
@@ -45,7 +45,7 @@ func TestDCC(t *testing.T) {
 		v := NewVerifier(tr, nil)
 		for _, typ := range []string{"v", "t", "r"} {
 			d := v.VerifyAt(issueDCC(t, s, cert, typ), t0)
-			if d.Verdict != Pass || d.Reason != OK || d.Format != credential.KindDCC || d.Name != "M*********" {
+			if d.Verdict != Pass || d.Reason != OK || d.Format != credential.KindDCC || d.Name != "M**" {
 				t.Errorf("%v DCC %s: got %v %v %v name %q (%s), want pass OK dcc", alg, typ, d.Verdict, d.Reason, d.Format, d.Name, d.Detail)
 			}
 		}
@@ -439,4 +439,109 @@ func rogueCard(t testing.TB, s *cose.Signer, iat, exp time.Time) string {
 		t.Fatal(err)
 	}
 	return credential.Encode(credential.KindCard, msg)
+}
+
+// TestInvisibleCharacters: a text claim holding a bidirectional override
+// or another invisible format character, which can reorder or hide part
+// of a printed line, is MALFORMED in every text field, though signed.
+func TestInvisibleCharacters(t *testing.T) {
+	s := testkeys.Issuer(t, cose.EdDSA)
+	trust := trustOf(t, s)
+	v := NewVerifier(trust, &Options{Now: func() time.Time { return t0 }})
+	for _, r := range []rune{'\u202e', '\u2066', '\u200b', '\ufeff', '\u00ad', '\u061c'} {
+		fields := []struct {
+			name   string
+			claims map[int64]any
+		}{
+			{"issuer", map[int64]any{1: "3500" + string(r) + "00"}},
+			{"name", map[int64]any{-65537: map[int64]any{3: "张" + string(r) + "三"}}},
+			{"id tail", map[int64]any{-65537: map[int64]any{4: "12" + string(r) + "34"}}},
+			{"serial", map[int64]any{-65537: map[int64]any{9: "FSC-" + string(r) + "1"}}},
+		}
+		for _, f := range fields {
+			claims := map[int64]any{1: "350000", 4: t0.Add(time.Hour).Unix(), 6: t0.Add(-time.Hour).Unix()}
+			health := map[int64]any{1: 2, 2: 1, 3: "张三", 4: "1234", 9: "FSC-1"}
+			for k, v := range f.claims {
+				if k == -65537 {
+					for hk, hv := range v.(map[int64]any) {
+						health[hk] = hv
+					}
+					continue
+				}
+				claims[k] = v
+			}
+			claims[-65537] = health
+			payload, err := cose.EncMode.Marshal(claims)
+			if err != nil {
+				t.Fatal(err)
+			}
+			msg, err := cose.Sign(nil, s, kidOf(t, s), payload, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if d := v.Verify(credential.Encode(credential.KindCard, msg)); d.Reason != Malformed {
+				t.Errorf("U+%04X in the %s: %s %s, want MALFORMED", r, f.name, d.Verdict, d.Reason)
+			}
+		}
+	}
+}
+
+// TestUnverifiedFieldsStayBlank: a decision ended before the signatures
+// held names the format and kid it refused and nothing else of the
+// credential, issuer and times included (docs/credential-format.md §11.1).
+func TestUnverifiedFieldsStayBlank(t *testing.T) {
+	s := testkeys.Issuer(t, cose.EdDSA)
+	card := issue(t, s, claims(credential.KindCard))
+	forged := issue(t, testkeys.New(t, cose.EdDSA), claims(credential.KindCard))
+	u, err := credential.Parse(forged)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sigInvalid, err := cose.Sign(nil, testkeys.New(t, cose.EdDSA), kidOf(t, s), u.Sign1.Payload, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name   string
+		text   string
+		policy Policy
+		trust  func(*Trust)
+		want   Reason
+	}{
+		{"format not accepted", card, Policy{Formats: []credential.Kind{credential.KindLive}}, nil, FormatNotAccepted},
+		{"unknown key", forged, Policy{}, nil, KeyUnknown},
+		{"bad signature", credential.Encode(credential.KindCard, sigInvalid), Policy{}, nil, SigInvalid},
+		{"key not allowed", card, Policy{}, func(tr *Trust) { tr.Keys(kidOf(t, s))[0].Issuer = "110000" }, KeyNotAllowed},
+	}
+	for _, tt := range tests {
+		tr := trustOf(t, s)
+		tr.Policy = tt.policy
+		if tt.trust != nil {
+			tt.trust(tr)
+		}
+		d := NewVerifier(tr, nil).VerifyAt(tt.text, t0)
+		switch {
+		case d.Reason != tt.want:
+			t.Errorf("%s: got %v %v, want %v", tt.name, d.Verdict, d.Reason, tt.want)
+		case d.Format != credential.KindCard || len(d.KID) == 0:
+			t.Errorf("%s: got format %v kid %x, want card and the text's kid", tt.name, d.Format, d.KID)
+		case d.Issuer != "" || !d.IssuedAt.IsZero() || !d.ExpiresAt.IsZero() || d.Name != "" || d.Serial != "" || d.Color != 0:
+			t.Errorf("%s: got issuer %q times %v %v name %q serial %q colour %v, want all blank", tt.name, d.Issuer, d.IssuedAt, d.ExpiresAt, d.Name, d.Serial, d.Color)
+		}
+	}
+}
+
+// TestJoinersAllowed: the zero-width non-joiner and joiner, which
+// Persian, Arabic and Indic names need, are not refused with the other
+// invisible characters.
+func TestJoinersAllowed(t *testing.T) {
+	s := testkeys.Issuer(t, cose.EdDSA)
+	v := NewVerifier(trustOf(t, s), &Options{Now: func() time.Time { return t0 }})
+	for _, name := range []string{"می\u200cخواهم", "क्\u200dष"} {
+		c := credential.Claims{Kind: credential.KindCard, Issuer: "350000", IssuedAt: t0.Add(-time.Hour), ExpiresAt: t0.Add(time.Hour),
+			Serial: "FSC-1", Health: credential.Health{Color: credential.ColorGreen, Name: name, IDTail: "1234"}}
+		if d := v.Verify(issue(t, s, &c)); d.Verdict != Pass {
+			t.Errorf("name %q: %s %s, want pass", name, d.Verdict, d.Reason)
+		}
+	}
 }

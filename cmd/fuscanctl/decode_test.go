@@ -6,16 +6,20 @@ import (
 	"fmt"
 	"image"
 	"image/color"
+	"image/draw"
 	"image/gif"
 	"image/jpeg"
 	"image/png"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"golang.org/x/image/bmp"
 
+	"github.com/fuscan/fuscan/decoder/scene"
 	"github.com/fuscan/fuscan/qrcard"
 )
 
@@ -214,4 +218,76 @@ func TestDecodeUsage(t *testing.T) {
 	if out := mustRun(t, "", "help", "decode"); !strings.Contains(out, `"codes" is [] when none was found`) {
 		t.Errorf("help decode: %q", out)
 	}
+}
+
+// decodeWithin runs decode --json on files, failing t if it has not
+// finished after d (a hang fails the test, not the run), and returns its
+// lines and what it allocated.
+func decodeWithin(t *testing.T, d time.Duration, files ...string) ([]decodeLine, uint64) {
+	t.Helper()
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	done := make(chan result)
+	go func() { done <- fuscanctl(t, "", append([]string{"decode", "--json"}, files...)...) }()
+	var r result
+	select {
+	case r = <-done:
+	case <-time.After(d):
+		t.Fatalf("decode %v: still running after %v", files, d)
+	}
+	runtime.ReadMemStats(&after)
+	if r.code != 0 {
+		t.Fatalf("decode %v: exit %d, %s", files, r.code, r.stderr)
+	}
+	return decodeJSON(t, r.stdout), after.TotalAlloc - before.TotalAlloc
+}
+
+// TestDecodePosters decodes PNGs of posters of finder patterns (issue 9):
+// each finds nothing within the 2 s budget and a step (10 s more are
+// allowed, for a loaded machine: the figures are in scripts/bench.sh),
+// allocating under 300 MB.
+func TestDecodePosters(t *testing.T) {
+	dir := t.TempDir()
+	for _, p := range [][3]int{{500, 500, 1}, {720, 720, 2}, {1000, 1000, 3}} {
+		var b bytes.Buffer
+		if err := png.Encode(&b, scene.Poster(p[0], p[1], p[2])); err != nil {
+			t.Fatal(err)
+		}
+		path := writeFile(t, dir, fmt.Sprintf("poster-%dx%d@%d.png", p[0], p[1], p[2]), b.String())
+		lines, alloc := decodeWithin(t, decodeBudget+10*time.Second, path)
+		if l := lines[0]; len(l.Codes) != 0 || l.Error != nil {
+			t.Errorf("%s: got %+v, want no code and no error", path, l)
+		}
+		if alloc > 300<<20 {
+			t.Errorf("%s: allocated %d MB, want under 300", path, alloc>>20)
+		}
+		t.Logf("%s: %v ms decoding, %d MB allocated", filepath.Base(path), lines[0].MS, alloc>>20)
+	}
+}
+
+// TestDecode16Bit reads a 16-bit PNG, which image/png makes 8 bytes a
+// pixel, without a 16-bit copy: decode allocates a few bytes a pixel in
+// all (issue 9: a 7000×7000 one took 788 MB).
+func TestDecode16Bit(t *testing.T) {
+	code, err := qrcard.Image(decodeText, &qrcard.ImageOptions{ModulePx: 8})
+	if err != nil {
+		t.Fatal(err)
+	}
+	img := image.NewRGBA64(image.Rect(0, 0, 2000, 1500))
+	draw.Draw(img, img.Rect, image.White, image.Point{}, draw.Src)
+	draw.Draw(img, code.Rect.Add(image.Pt(700, 400)), code, image.Point{}, draw.Src)
+	var b bytes.Buffer
+	if err := png.Encode(&b, img); err != nil {
+		t.Fatal(err)
+	}
+	path := writeFile(t, t.TempDir(), "16bit.png", b.String())
+	lines, alloc := decodeWithin(t, decodeBudget+10*time.Second, path)
+	if l := lines[0]; len(l.Codes) != 1 || l.Codes[0].Text != decodeText {
+		t.Errorf("got %+v, want the code", l)
+	}
+	pixels := uint64(img.Rect.Dx() * img.Rect.Dy())
+	if alloc > 4*pixels {
+		t.Errorf("allocated %.1f bytes a pixel, want under 4 (a 16-bit copy alone is 8)", float64(alloc)/float64(pixels))
+	}
+	t.Logf("%.1f bytes a pixel allocated, %v ms decoding", float64(alloc)/float64(pixels), lines[0].MS)
 }

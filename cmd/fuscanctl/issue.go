@@ -23,12 +23,18 @@ import (
 )
 
 var issueCommand = &command{
-	name:    "issue",
-	args:    "--kind live|card|dynamic|dcc --key ISSUER.key --issuer ID --name NAME [flags]",
+	name: "issue",
+	args: "--kind live|card|dynamic --key ISSUER.key --issuer ID --name NAME --id NUMBER --color green|yellow|red [flags]\n" +
+		"       fuscanctl issue --kind dcc --key DSC.key --cert DSC.crt --issuer COUNTRY --name NAME [flags]",
 	summary: "issue a sample code; print its text, write its QR image or a printable 福码卡",
 	help: `
 Issue signs a sample code with --key and prints its text on stdout, one line,
 ready for "fuscanctl verify".
+
+Required: --kind, --key, --issuer and --name; for live, card and dynamic
+also --id and --color, which has no default (the issuing platform decides
+the colour, so the tool does not guess one); for dynamic also --holder-key;
+for dcc also --cert.
 
 Kinds:
   live     live health code (亮码, FSL1:): fresh for minutes; --ttl default 5m
@@ -41,7 +47,7 @@ Kinds:
            signing certificate --cert (made by "keygen --cert")
 
 Data minimisation: --name and --id never enter the code. The name is masked
-before signing (张三 is signed as 张*) and only the last 4 characters of the
+before signing (张三 is signed as 张**) and only the last 4 characters of the
 ID number are signed, which is all a checkpoint shows. For dcc, --name is
 the family name and is signed as given, as the EU DCC standard has it
 (terminals show it masked); there is no --id.
@@ -56,9 +62,9 @@ is reported on stderr.`,
 		fs.StringVar(&o.kind, "kind", "", "`kind` of code: live, card, dynamic or dcc")
 		fs.StringVar(&o.key, "key", "", "issuer private key `file` (PEM, from keygen); its algorithm is the code's")
 		fs.StringVar(&o.issuer, "issuer", "", "issuer `id`, such as the GB/T 2260 code 350000 (dcc: a country code)")
-		fs.StringVar(&o.name, "name", "", "holder's `name`; signed masked (张三 → 张*). dcc: the family name")
-		fs.StringVar(&o.id, "id", "", "holder's ID `number`; only its last 4 characters are signed")
-		fs.StringVar(&o.color, "color", "", "health-code `colour`: green, yellow or red")
+		fs.StringVar(&o.name, "name", "", "holder's `name`; signed masked (张三 → 张**). dcc: the family name")
+		fs.StringVar(&o.id, "id", "", "holder's ID `number`; only its last 4 characters are signed; required for live, card and dynamic")
+		fs.StringVar(&o.color, "color", "", "health-code `colour`: green, yellow or red; required for live, card and dynamic, no default")
 		fs.Var(&o.iat, "iat", "issue `time`, RFC 3339 (default --at)")
 		fs.DurationVar(&o.ttl, "ttl", 0, "`duration` of validity from --iat (default: live 5m, card 720h, dynamic 24h, dcc 8760h)")
 		fs.Var(&o.nat, "nat", "sample `time` of the latest nucleic-acid test, RFC 3339")

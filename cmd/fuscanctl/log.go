@@ -9,6 +9,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"sort"
 	"strconv"
 	"time"
@@ -26,12 +27,20 @@ Log reads a terminal's scan log (the store file, DIR/terminal.db) without
 changing it.
 
   log verify --db PATH   checks the hash chain: prints "ok N records
-                         head=HEX" and exits 0, or names the first changed,
-                         missing or moved record and exits 1
+                         head=HEX" and exits 0, or names every changed,
+                         missing, moved or unreadable record and exits 1
   log export --db PATH [--since TIME] [--format jsonl|csv]
                          prints the records, one a line, oldest first
   log stats --db PATH    counts records by verdict and reason, and shows the
                          outbox backlog and the oldest record not yet synced
+
+Each command also reports on stderr what is wrong with the store: an
+invalid meta page (bbolt then reads the state one commit older), seqs
+skipped after such damage (records there may be lost), breaks in the chain
+a terminal found at its start, and records that do not decode. Export and
+stats carry on past an unreadable record and print everything else; any of
+these makes the exit status 1. A store that cannot be read at all (cut
+short, both meta pages invalid) is refused, and a copy of it kept.
 
 The file is opened read-only. bbolt locks it: while fuscand has it open,
 these commands wait --timeout for the lock and then fail. Run them on the
@@ -73,7 +82,8 @@ func (o *logOptions) run(ctx context.Context, e *env, args []string) error {
 	if o.format != "jsonl" && o.format != "csv" {
 		return usagef("--format: want jsonl or csv, not %q", o.format)
 	}
-	s, err := boltstore.Open(o.db, &boltstore.Options{ReadOnly: true, Timeout: o.timeout})
+	// The damage is reported below, on stderr: not through a logger.
+	s, err := boltstore.Open(o.db, &boltstore.Options{ReadOnly: true, Timeout: o.timeout, Logger: slog.New(slog.DiscardHandler)})
 	if errors.Is(err, boltstore.ErrLocked) {
 		return fmt.Errorf("%w\n  a running fuscand holds it: use the copy it serves,\n  curl -s 127.0.0.1:9464/backup > copy.db && fuscanctl log %s --db copy.db", err, args[0])
 	}
@@ -89,15 +99,39 @@ func (o *logOptions) run(ctx context.Context, e *env, args []string) error {
 
 func (o *logOptions) verify(e *env, s *boltstore.Store) error {
 	n, head, err := s.Verify()
-	var bad *boltstore.BadRecordError
-	if errors.As(err, &bad) {
-		return fmt.Errorf("chain broken at seq %d: %s", bad.Seq, bad.Reason)
-	}
-	if err != nil {
-		return err
+	if err := reportDamage(e, s, err); err != nil {
+		return fmt.Errorf("%w; %d records pass, head=%s", err, n, hex.EncodeToString(head))
 	}
 	fmt.Fprintf(e.stdout, "ok %d records head=%s\n", n, hex.EncodeToString(head))
 	return nil
+}
+
+// reportDamage prints on stderr, a line each, what the store knows to be
+// wrong with its file and the bad records that err (from Verify, Records
+// or Stats) names. It returns an error counting them, nil when there are
+// none, or err when it is another error.
+func reportDamage(e *env, s *boltstore.Store, err error) error {
+	var bad *boltstore.BadRecordsError
+	if err != nil && !errors.As(err, &bad) {
+		return err
+	}
+	d := s.Damage()
+	if bad != nil {
+		d.Breaks = nil // the command found them itself, and more
+	}
+	lines := d.Problems()
+	if bad != nil {
+		for _, r := range bad.Records {
+			lines = append(lines, fmt.Sprintf("seq %d: %s", r.Seq, r.Reason))
+		}
+	}
+	for _, l := range lines {
+		fmt.Fprintln(e.stderr, l)
+	}
+	if len(lines) == 0 {
+		return nil
+	}
+	return fmt.Errorf("the store is damaged: %d problems, listed above", len(lines))
 }
 
 // logRow is a record as export prints it; the CSV columns follow its
@@ -145,10 +179,11 @@ func (w *logRow) strings() []string {
 
 func (o *logOptions) export(e *env, s *boltstore.Store) error {
 	emit, flush := o.exporter(e.stdout)
-	if err := s.Records(o.since.or(time.Time{}), func(r *terminal.Record) error { return emit(newLogRow(r)) }); err != nil {
-		return err
+	err := s.Records(o.since.or(time.Time{}), func(r *terminal.Record) error { return emit(newLogRow(r)) })
+	if ferr := flush(); ferr != nil {
+		return ferr
 	}
-	return flush()
+	return reportDamage(e, s, err)
 }
 
 // exporter returns the writer of one row in o.format and the function
@@ -182,7 +217,8 @@ func (o *logOptions) exporter(w io.Writer) (emit func(*logRow) error, flush func
 
 func (o *logOptions) stats(e *env, s *boltstore.Store) error {
 	st, err := s.Stats()
-	if err != nil {
+	var bad *boltstore.BadRecordsError
+	if err != nil && !errors.As(err, &bad) {
 		return err
 	}
 	w := e.stdout
@@ -208,5 +244,5 @@ func (o *logOptions) stats(e *env, s *boltstore.Store) error {
 			fmt.Fprintf(w, "%s %s %d\n", c.name, k, c.counts[k])
 		}
 	}
-	return nil
+	return reportDamage(e, s, err)
 }

@@ -5,6 +5,8 @@ import (
 	"encoding/binary"
 	"encoding/csv"
 	"encoding/json"
+	"fmt"
+	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -141,5 +143,95 @@ func TestLogWhileOpen(t *testing.T) {
 	if r.code != exitFailure || !bytes.Contains([]byte(r.stderr), []byte("locked")) ||
 		!bytes.Contains([]byte(r.stderr), []byte("/backup > copy.db && fuscanctl log verify --db copy.db")) {
 		t.Errorf("exit %d stderr %q; want exit 1, locked, and the /backup hint", r.code, r.stderr)
+	}
+}
+
+// TestLogUnreadableRecord: export and stats carry on past a record that
+// does not decode, name it on stderr and exit 1; verify names it too.
+func TestLogUnreadableRecord(t *testing.T) {
+	path := makeLog(t, 6, 0)
+	db, err := bolt.Open(path, 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.Update(func(tx *bolt.Tx) error { return tx.Bucket([]byte("log")).Put(binaryKey(3), []byte("rot")) })
+	db.Close()
+
+	r := fuscanctl(t, "", "log", "export", "--db", path)
+	if lines := strings.Split(strings.TrimSpace(r.stdout), "\n"); len(lines) != 5 || r.code != exitFailure ||
+		!strings.Contains(r.stderr, "seq 3: does not decode") {
+		t.Errorf("export: exit %d, %d rows, stderr %q; want exit 1, the 5 other rows, seq 3 named", r.code, len(lines), r.stderr)
+	}
+	r = fuscanctl(t, "", "log", "export", "--db", path, "--format", "csv")
+	if rows, _ := csv.NewReader(strings.NewReader(r.stdout)).ReadAll(); len(rows) != 6 || r.code != exitFailure {
+		t.Errorf("csv export: exit %d, %d rows; want exit 1, a header and 5 rows", r.code, len(rows))
+	}
+	r = fuscanctl(t, "", "log", "stats", "--db", path)
+	if r.code != exitFailure || !strings.Contains(r.stdout, "records 5\n") || !strings.Contains(r.stdout, "last_seq 6\n") ||
+		!strings.Contains(r.stderr, "seq 3: does not decode") {
+		t.Errorf("stats: exit %d stdout %q stderr %q; want exit 1, 5 records counted, seq 3 named", r.code, r.stdout, r.stderr)
+	}
+	r = fuscanctl(t, "", "log", "verify", "--db", path)
+	if r.code != exitFailure || r.stdout != "" || !strings.Contains(r.stderr, "seq 3: does not decode") ||
+		!strings.Contains(r.stderr, "5 records pass") {
+		t.Errorf("verify: exit %d stdout %q stderr %q; want exit 1 naming seq 3, the 5 others passing", r.code, r.stdout, r.stderr)
+	}
+}
+
+// TestLogTruncated: a store cut short is refused, with a copy kept, and
+// never read past its end (bbolt would: SIGBUS, the end of fuscanctl).
+func TestLogTruncated(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "terminal.db")
+	s, err := boltstore.Open(path, &boltstore.Options{Device: "gate-1", NoSync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 50 {
+		batch := make([]*terminal.Record, 100)
+		for i := range batch {
+			batch[i] = &terminal.Record{Venue: "v", TimeUS: logAt(i).UnixMicro(), Verdict: "pass", Reason: terminal.OK}
+		}
+		if err := s.Append(batch...); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s.Close()
+	whole, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	page := os.Getpagesize()
+	for _, size := range []int{len(whole) / 2 / page * page, len(whole)/2 + 100} {
+		path := filepath.Join(t.TempDir(), "terminal.db")
+		os.WriteFile(path, whole[:size], 0o600)
+		for _, sub := range []string{"verify", "export", "stats"} {
+			r := fuscanctl(t, "", "log", sub, "--db", path)
+			if r.code != exitFailure || !strings.Contains(r.stderr, "truncated") || !strings.Contains(r.stderr, "copy kept at") {
+				t.Errorf("%s of %d of %d bytes: exit %d stderr %q; want exit 1, truncated, copy kept", sub, size, len(whole), r.code, r.stderr)
+			}
+		}
+	}
+}
+
+// TestLogDamagedMeta: with the newest meta page damaged, bbolt reads the
+// state a commit older; verify says so and exits 1.
+func TestLogDamagedMeta(t *testing.T) {
+	path := makeLog(t, 7, 0)
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	page := int(binary.NativeEndian.Uint32(b[16+8:]))
+	txid := func(i int) uint64 { return binary.NativeEndian.Uint64(b[i*page+16+48:]) }
+	newest := 0
+	if txid(1) > txid(0) {
+		newest = 1
+	}
+	copy(b[newest*page+16+16:], "\xde\xad\xbe\xef")
+	os.WriteFile(path, b, 0o600)
+	r := fuscanctl(t, "", "log", "verify", "--db", path)
+	t.Logf("meta: %d %q\n%s", r.code, r.stdout, r.stderr)
+	if r.code != exitFailure || r.stdout != "" || !strings.Contains(r.stderr, fmt.Sprintf("meta page %d: checksum mismatch", newest)) {
+		t.Errorf("verify: exit %d stdout %q stderr %q; want exit 1 naming meta page %d", r.code, r.stdout, r.stderr, newest)
 	}
 }

@@ -108,7 +108,7 @@ func printOverview(w io.Writer) {
 
 // commands returns every command, in the order help lists them.
 func commands() []*command {
-	return []*command{keygenCommand, issueCommand, verifyCommand, decodeCommand, corpusCommand, demoCommand, logCommand, bundleCommand}
+	return []*command{keygenCommand, issueCommand, verifyCommand, decodeCommand, corpusCommand, demoCommand, logCommand, bundleCommand, pushCommand, fleetCommand}
 }
 
 func lookup(name string) *command {

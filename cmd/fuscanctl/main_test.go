@@ -140,7 +140,7 @@ func TestHelp(t *testing.T) {
 		{[]string{"help"}, []string{"usage: fuscanctl COMMAND", "keygen", "issue", "verify", "demo"}},
 		{[]string{"-h"}, []string{"usage: fuscanctl COMMAND"}},
 		{[]string{"--help"}, []string{"usage: fuscanctl COMMAND"}},
-		{[]string{"help", "issue"}, []string{"usage: fuscanctl issue", "Data minimisation", "张*", "--holder-key"}},
+		{[]string{"help", "issue"}, []string{"usage: fuscanctl issue", "Data minimisation", "张**", "--holder-key"}},
 		{[]string{"issue", "-h"}, []string{"usage: fuscanctl issue", "--pdf file"}},
 		{[]string{"keygen", "--help"}, []string{"usage: fuscanctl keygen", "--dcc-types TYPES", "(default v,t,r)"}},
 		{[]string{"verify", "-h"}, []string{"usage: fuscanctl verify", "--keys files"}},

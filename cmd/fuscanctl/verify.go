@@ -17,7 +17,7 @@ import (
 
 var verifyCommand = &command{
 	name:    "verify",
-	args:    "--keys FILE[,FILE...] [--revoked FILE] [--policy FILE] [--at TIME] [--json] [TEXT... | -]",
+	args:    "(--keys FILE[,FILE...] | --trust FILE) [--revoked FILE] [--policy FILE] [--at TIME] [--json] [--replay] [TEXT... | -]",
 	summary: "verify code texts offline, as a terminal would, and print the verdicts",
 	help: `
 Verify decides code texts as a terminal does, offline: format, issuer key
@@ -30,9 +30,22 @@ from stdin, one a line (blank lines are skipped), so that a file of codes or
 a keyboard-wedge scanner can be fed in. Surrounding whitespace is ignored.
 
 --keys names the trusted keys: PEM public keys (from keygen) and EU DCC
-signing certificates, PEM or DER. --revoked names a file of revoked card
-serials or DCC identifiers, one a line (# starts a comment). --policy names
-a venue policy in JSON (docs/policy.md), such as {"nat_max_age": "48h"}.
+signing certificates, PEM or DER. --trust names a trust snapshot
+(docs/trust-snapshot.md), what a terminal is provisioned with: keys with
+their restrictions (issuer, validity window, kinds, DCC types), revoked
+serials, a policy and an expiry, after which decisions are TRUST_STALE.
+Give --keys, --trust or both: --keys and --revoked add to the snapshot.
+--revoked names a file of revoked card serials or DCC identifiers, one a
+line (# starts a comment). --policy names a venue policy in JSON
+(docs/policy.md), such as {"nat_max_age": "48h"}; it replaces the
+snapshot's.
+
+--at decides as at that instant, an RFC 3339 time such as
+2021-07-19T15:09:29+02:00 or 2021-06-08T20:17:27.9906293Z: an operator's
+deliberate "as at this time", to re-check last month's scans, run a
+conformance suite or reproduce a decision. The terminal's rules against a
+clock that was never set (before 2024) or was set back do not apply to it.
+Without --at the machine's clock is read, and they do.
 
 Without --json the output is a summary line, the message, and the detail
 of a failed check when there is one. With --json it is one JSON object a
@@ -40,14 +53,15 @@ line, holding the decision's fields: verdict, reason, format, kid, issuer,
 color, name, id_tail, issued_at, expires_at, message_zh, message_en...
 
 The exit status is 0 whenever verdicts were printed, deny included; 2 for
-a wrong command line, unreadable --keys, --revoked or --policy files, or no
-code text; 1 for other failures.`,
+a wrong command line, unreadable --keys, --trust, --revoked or --policy
+files, or no code text; 1 for other failures.`,
 	setup: func(fs *flag.FlagSet) func(context.Context, *env, []string) error {
 		o := &verifyOptions{}
 		fs.Var(&o.keys, "keys", "trusted key `files`, comma-separated or repeated: PEM public keys, X.509 certificates (PEM or DER)")
+		fs.StringVar(&o.trustFile, "trust", "", "trust snapshot `file` (JSON): keys and their restrictions, revocations, policy, expiry")
 		fs.StringVar(&o.revoked, "revoked", "", "revocation list `file`: one serial a line")
 		fs.StringVar(&o.policy, "policy", "", "venue policy `file` (JSON); default: the default policy")
-		fs.Var(&o.at, "at", "the verification clock, RFC 3339 `time` (default now)")
+		fs.Var(&o.at, "at", "decide as at this RFC 3339 `time`, trusted as given (default: the machine's clock)")
 		fs.BoolVar(&o.json, "json", false, "print one JSON object a code instead of the summary")
 		fs.BoolVar(&o.replay, "replay", false, "remember dynamic codes across the codes of this run and deny a second presentation (REPLAYED)")
 		return o.run
@@ -55,10 +69,10 @@ code text; 1 for other failures.`,
 }
 
 type verifyOptions struct {
-	keys            cli.List
-	revoked, policy string
-	at              timeFlag
-	json, replay    bool
+	keys                       cli.List
+	trustFile, revoked, policy string
+	at                         timeFlag
+	json, replay               bool
 }
 
 // maxLine bounds a line of stdin; a code text has at most
@@ -70,7 +84,9 @@ func (o *verifyOptions) run(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	opts := &terminal.Options{Now: func() time.Time { return o.at.or(time.Now()) }}
+	// An --at instant is the operator's, not a clock reading: the
+	// clock-trust rules are for the terminal's own clock.
+	opts := &terminal.Options{Now: func() time.Time { return o.at.or(time.Now()) }, Explicit: o.at.set}
 	if o.replay {
 		opts.Replays = &terminal.MemoryReplays{}
 	}
@@ -111,10 +127,19 @@ func (o *verifyOptions) run(ctx context.Context, e *env, args []string) error {
 
 // trust builds the trust snapshot from the files the flags name.
 func (o *verifyOptions) trust() (*terminal.Trust, error) {
-	if len(o.keys.Values) == 0 {
-		return nil, usagef("missing --keys FILE (a public key from keygen or a DCC signing certificate)")
+	if len(o.keys.Values) == 0 && o.trustFile == "" {
+		return nil, usagef("missing --keys FILE (a public key from keygen or a DCC signing certificate) or --trust FILE (a trust snapshot)")
 	}
 	t := &terminal.Trust{}
+	if o.trustFile != "" {
+		data, err := readInput("trust", o.trustFile)
+		if err != nil {
+			return nil, err
+		}
+		if t, err = terminal.ParseSnapshot(data); err != nil {
+			return nil, usagef("--trust: %s: %v", o.trustFile, err)
+		}
+	}
 	for _, path := range o.keys.Values {
 		data, err := readInput("keys", path)
 		if err != nil {

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"image/png"
 	"io"
 	"math/rand/v2"
 	"os"
@@ -15,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/fuscan/fuscan/decoder/scene"
 	"github.com/fuscan/fuscan/qrcard"
 	"github.com/fuscan/fuscan/terminal"
 	"github.com/fuscan/fuscan/terminal/boltstore"
@@ -82,7 +84,7 @@ func TestCrash(t *testing.T) {
 func TestSIGTERM(t *testing.T) {
 	frames := writeFrames(t, sample.Cases(time.Now())[:4])
 	data := t.TempDir()
-	printed, stderr, err := runUntil(t, frames, data, 100*time.Millisecond, syscall.SIGTERM)
+	printed, stderr, _, err := runUntil(t, frames, data, 100*time.Millisecond, syscall.SIGTERM)
 	if err != nil {
 		t.Fatalf("fuscand after SIGTERM: %v\n%s", err, stderr)
 	}
@@ -100,18 +102,59 @@ func TestSIGTERM(t *testing.T) {
 	}
 }
 
+// TestSIGTERMPoster replays posters of finder patterns (issue 9) around a
+// valid card in a loop: the card is decided, and decided again after the
+// posters, and SIGTERM, sent a moment after a decision, while fuscand
+// decodes a poster, stops it cleanly within a few seconds. The decoder
+// used to spend minutes on such a poster and the terminal to ignore
+// SIGTERM for as long.
+func TestSIGTERMPoster(t *testing.T) {
+	dir := writeFrames(t, sample.Cases(time.Now())[:1]) // 00.png, a card
+	for i, p := range [][3]int{{1000, 1000, 1}, {720, 720, 2}, {1000, 1000, 3}} {
+		var b bytes.Buffer
+		if err := png.Encode(&b, scene.Poster(p[0], p[1], p[2])); err != nil {
+			t.Fatal(err)
+		}
+		// 00-poster.png comes before the card's 00.png, the others after.
+		name := fmt.Sprintf("%02d-poster.png", i)
+		if err := os.WriteFile(filepath.Join(dir, name), b.Bytes(), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// A loop takes about 300 ms: 3 s is time for several, on a loaded
+	// machine for one.
+	for _, d := range []time.Duration{0, 40 * time.Millisecond, 3 * time.Second} {
+		printed, stderr, stopped, err := runUntil(t, dir, t.TempDir(), d, syscall.SIGTERM)
+		if err != nil {
+			t.Fatalf("SIGTERM %v after the first decision: exit %v\n%s", d, err, stderr)
+		}
+		if d == 3*time.Second && len(printed) < 2 {
+			t.Errorf("%d decisions in 3 s, want the card decided again after the posters", len(printed))
+		}
+		// Generous, for a loaded machine: it takes a decode, about 100 ms.
+		if stopped > 10*time.Second {
+			t.Errorf("SIGTERM %v after the first decision: stopped %v later, want a few seconds at most", d, stopped)
+		}
+		t.Logf("SIGTERM %v after the first decision: %d decisions, stopped %v later", d, len(printed), stopped)
+	}
+}
+
 // crashOnce starts fuscand, lets it decide for about d after its first
 // decision, kills it, and returns the lines it printed and its stderr.
 func crashOnce(t *testing.T, frames, data string, d time.Duration) ([]decisionLine, string) {
 	t.Helper()
-	printed, stderr, _ := runUntil(t, frames, data, d, syscall.SIGKILL)
+	printed, stderr, _, _ := runUntil(t, frames, data, d, syscall.SIGKILL)
 	return printed, stderr
 }
 
+// maxStop is how long runUntil waits for fuscand to exit after the
+// signal before it kills it and fails the test.
+const maxStop = 30 * time.Second
+
 // runUntil starts fuscand deciding from frames in a loop, sends it sig
 // about d after its first decision, and returns the lines it printed, its
-// stderr and how it exited.
-func runUntil(t *testing.T, frames, data string, d time.Duration, sig os.Signal) ([]decisionLine, string, error) {
+// stderr, how long it took to exit after the signal and how it exited.
+func runUntil(t *testing.T, frames, data string, d time.Duration, sig os.Signal) ([]decisionLine, string, time.Duration, error) {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], "--device", "crash-1", "--venue", "lab", "--data", data,
 		"--source", "dir:"+frames+"?fps=max&loop=1", "--dedupe", "-1s", "--json", "--listen", "off")
@@ -154,11 +197,18 @@ func runUntil(t *testing.T, frames, data string, d time.Duration, sig os.Signal)
 	if err := cmd.Process.Signal(sig); err != nil {
 		t.Fatal(err)
 	}
-	if err := <-done; err != nil {
-		t.Fatal(err)
+	signalled := time.Now()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(maxStop):
+		cmd.Process.Kill()
+		t.Fatalf("fuscand still running %v after %v; stderr:\n%s", maxStop, sig, stderr.String())
 	}
 	err = cmd.Wait()
-	return printed, stderr.String(), err
+	return printed, stderr.String(), time.Since(signalled), err
 }
 
 // writeFrames writes a QR PNG of each case's code into a new directory,

@@ -54,6 +54,8 @@ usage:
   fuscand [--config FILE | --profile NAME] --data DIR --source URL --device ID --venue ID
           [--keys FILE[,FILE...]] [--trust FILE] [--policy FILE] [--gate SPEC] [--json | --print]
           [--listen ADDR] [--dedupe DURATION] [--retention-days N] [--log-level LEVEL]
+          [--broker URL [--tenant T] [--group G] [--roots FILE[,FILE...]]
+           [--mqtt-user USER] [--mqtt-password-file FILE]]
 
 fuscand reads frames or code texts from the source, decides each code
 offline (signature, trust, validity, venue policy, clock), commits the
@@ -61,7 +63,10 @@ decision to the scan log DIR/terminal.db (fsync'd, hash-chained), then
 opens the gate. It runs until SIGTERM or Ctrl-C, finishing the decision
 under way and closing the store cleanly, or until a finite source (dir:
 without loop) is exhausted. A source that fails, such as an unplugged
-camera, is retried with backoff while the terminal keeps running.
+camera, is retried with backoff while the terminal keeps running. With
+--broker it syncs the log to its hub and applies the signed updates the
+hub pushes (docs/protocol.md); without one it stays offline and loses
+nothing.
 
 Flags override the config file; the file overrides the profile it names.
 

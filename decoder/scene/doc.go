@@ -10,7 +10,8 @@
 // [Sample] carries its truth (the text, the QR version, where the symbol's
 // corners are). [Sequence] and [SequenceOf] are a moving camera feed:
 // visitors come, hold up a code and go. [CardSheet] is a PDF of printed
-// cards, for the PDF path.
+// cards, for the PDF path. [Poster] is a hostile one: a sheet of finder
+// patterns and no code.
 //
 // The texts come from the caller: the package draws any text and knows no
 // code format. fuscan's corpus draws terminal/sample's Texts, credentials

@@ -31,6 +31,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/fuscan/fuscan/sync/wire"
 	"github.com/fuscan/fuscan/terminal/cose"
 )
 
@@ -184,7 +185,7 @@ func ParseTarget(s string) (Target, error) {
 	switch {
 	case s == "all":
 		return Target{Scope: "all"}, nil
-	case (scope == "group" || scope == "device") && validID(id):
+	case (scope == "group" || scope == "device") && wire.ValidID(id):
 		return Target{Scope: scope, ID: id}, nil
 	}
 	return Target{}, fmt.Errorf("target %q: want all, group:G or device:D", s)
@@ -201,18 +202,6 @@ func (t Target) Addresses(device, group string) bool {
 		return t.ID == device
 	}
 	return false
-}
-
-func validID(s string) bool {
-	if len(s) == 0 || len(s) > 64 {
-		return false
-	}
-	for _, c := range []byte(s) {
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '_' || c == '-') {
-			return false
-		}
-	}
-	return true
 }
 
 // Roots are the keys that may sign bundles, by key id.

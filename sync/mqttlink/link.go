@@ -51,7 +51,7 @@ type Log interface {
 
 // Defaults for the zero values of Options.
 const (
-	DefaultBatchRecords = 1000
+	DefaultBatchRecords = 2000
 	DefaultBatchBytes   = 1 << 20
 	DefaultWindow       = 8
 	DefaultAckTimeout   = 15 * time.Second
@@ -254,24 +254,26 @@ func (l *Link) setState(f func(s *State)) {
 }
 
 // Run connects to the broker and keeps the link up, connecting again with
-// jittered exponential backoff whenever it fails, until ctx is done. Then
+// jittered exponential backoff whenever it fails (from Backoff again after a
+// connection that was up), until ctx is done. Then
 // it publishes the offline status, disconnects and returns nil.
 func (l *Link) Run(ctx context.Context) error {
 	wait := l.opts.Backoff
 	for ctx.Err() == nil {
-		began := l.now()
 		err := l.session(ctx)
 		if ctx.Err() != nil {
 			break
 		}
+		wasUp := false
 		l.setState(func(s *State) {
+			wasUp = s.Connected
 			if s.Connected || s.OfflineSince.IsZero() {
 				s.OfflineSince = l.now()
 			}
 			s.Connected, s.Since, s.InFlight, s.LastError = false, l.now(), 0, err.Error()
 		})
-		if l.now().Sub(began) > l.opts.MaxBackoff {
-			wait = l.opts.Backoff // it ran well for a while: a new failure
+		if wasUp {
+			wait = l.opts.Backoff // the broker was there: a new failure, not the same one
 		}
 		jittered := wait/2 + rand.N(wait/2+1)
 		l.logger.Warn("hub link down; connecting again", "broker", l.opts.Broker, "err", err, "retry_in", jittered.Round(time.Millisecond))

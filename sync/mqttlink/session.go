@@ -181,9 +181,11 @@ func (s *session) publishStatus() {
 	if st.Group == "" {
 		st.Group = l.opts.Group
 	}
-	if ls := l.State(); ls.HubSkewKnown {
+	ls := l.State()
+	if ls.HubSkewKnown {
 		st.ClockSkew = ls.HubSkew.Seconds()
 	}
+	st.LastError = ls.LastError
 	s.client.Publish(l.topic(wire.LeafStatus), 1, true, wire.Encode(st))
 }
 
@@ -296,6 +298,7 @@ func (s *session) ack(a wire.Ack) error {
 	l.setState(func(st *State) {
 		st.AckedRecords += uint64(records)
 		st.InFlight = len(s.inflight)
+		st.LastError = "" // the hub takes batches again
 	})
 	l.rate(now, records)
 	return nil

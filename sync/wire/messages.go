@@ -65,6 +65,9 @@ type Status struct {
 	// in seconds, from the last ack.
 	Clock     string  `json:"clock,omitempty"`
 	ClockSkew float64 `json:"clock_skew_s,omitempty"`
+	// LastError is the link's last trouble, such as a batch the hub
+	// refused; empty when there is none to report.
+	LastError string `json:"last_error,omitempty"`
 }
 
 // The outcomes of an update, in Report.Outcome.

@@ -74,6 +74,7 @@ func (s *Store) write(batch []*appendReq) error {
 			prev = zeroHash
 		}
 		prev = bytes.Clone(prev)
+		base := seq
 		floor = s.Floor()
 		for _, req := range batch {
 			for _, r := range req.recs {
@@ -94,6 +95,12 @@ func (s *Store) write(batch []*appendReq) error {
 				if t := r.Time(); r.ClockOK && t.After(floor) {
 					floor = t
 				}
+			}
+		}
+		if seq > s.seq.mark.reserved {
+			// No seq is committed above the high-water mark on disk.
+			if err := s.seq.write(base, seq+seqBlock); err != nil {
+				return err
 			}
 		}
 		if err := meta.Put(keyHeadSeq, u64(seq)); err != nil {
@@ -131,45 +138,22 @@ func (s *Store) write(batch []*appendReq) error {
 }
 
 // Verify walks the chain from its anchor (the last purged record, or the
-// start) and returns the number of records and the head hash. At the first
-// record that was changed, removed or moved it returns a *BadRecordError.
+// start) and returns the number of records that pass and the head hash.
+// At each record that was changed, removed or moved, or does not decode,
+// it notes a *BadRecordError and carries on; the error it then returns
+// is a *BadRecordsError listing them, oldest first. The gaps on record
+// (see Gap) are skipped: the chain links over them.
 func (s *Store) Verify() (n uint64, head []byte, err error) {
 	err = s.db.View(func(tx *bolt.Tx) error {
 		meta := tx.Bucket(bucketMeta)
-		want := getU64(meta, keyAnchorSeq) + 1
-		prev := meta.Get(keyAnchorHash)
-		if prev == nil {
-			prev = zeroHash
+		c := newChain(tx, getU64(meta, keyAnchorSeq), meta.Get(keyAnchorHash))
+		cur := tx.Bucket(bucketLog).Cursor()
+		for k, v := cur.First(); k != nil; k, v = cur.Next() {
+			c.next(k, v)
 		}
-		c := tx.Bucket(bucketLog).Cursor()
-		for k, v := c.First(); k != nil; k, v = c.Next() {
-			if len(k) != 8 {
-				return &BadRecordError{Seq: want, Reason: fmt.Sprintf("bad key %x", k)}
-			}
-			if seq := binary.BigEndian.Uint64(k); seq != want {
-				return &BadRecordError{Seq: want, Reason: fmt.Sprintf("missing (next is %d)", seq)}
-			}
-			r, err := decode(v)
-			if err != nil {
-				return &BadRecordError{Seq: want, Reason: err.Error()}
-			}
-			if r.Seq != want {
-				return &BadRecordError{Seq: want, Reason: fmt.Sprintf("holds record %d", r.Seq)}
-			}
-			if !bytes.Equal(r.PrevHash, prev) {
-				return &BadRecordError{Seq: want, Reason: "previous hash does not match"}
-			}
-			if !bytes.Equal(terminal.ChainHash(prev, r), r.Hash) {
-				return &BadRecordError{Seq: want, Reason: "hash does not match its content"}
-			}
-			prev, n = r.Hash, n+1
-			want++
-		}
-		if last := getU64(meta, keyHeadSeq); last >= want {
-			return &BadRecordError{Seq: want, Reason: fmt.Sprintf("missing (log ends before %d)", last)}
-		}
-		head = bytes.Clone(prev)
-		return nil
+		c.end(meta)
+		n, head = c.n, bytes.Clone(c.prev)
+		return c.bad.orNil()
 	})
 	return n, head, err
 }
@@ -183,34 +167,51 @@ func decode(v []byte) (*terminal.Record, error) {
 }
 
 // Records calls fn with every record whose time is not before since, in
-// sequence order, until fn returns an error, which Records returns.
+// sequence order, until fn returns an error, which Records returns. It
+// carries on past records that do not decode and then returns a
+// *BadRecordsError naming them.
 func (s *Store) Records(since time.Time, fn func(*terminal.Record) error) error {
 	return s.db.View(func(tx *bolt.Tx) error {
-		c := tx.Bucket(bucketLog).Cursor()
-		for k, v := c.First(); k != nil; k, v = c.Next() {
-			r, err := decode(v)
-			if err != nil {
-				return fmt.Errorf("boltstore: record %x: %w", k, err)
-			}
+		return eachRecord(tx, func(r *terminal.Record) error {
 			if r.Time().Before(since) {
-				continue
+				return nil
 			}
-			if err := fn(r); err != nil {
-				return err
-			}
-		}
-		return nil
+			return fn(r)
+		})
 	})
+}
+
+// eachRecord calls fn with each record of the log that decodes, until fn
+// returns an error, and returns a *BadRecordsError naming those that do
+// not.
+func eachRecord(tx *bolt.Tx, fn func(*terminal.Record) error) error {
+	var bad BadRecordsError
+	c := tx.Bucket(bucketLog).Cursor()
+	for k, v := c.First(); k != nil; k, v = c.Next() {
+		r, err := decode(v)
+		if err != nil {
+			seq := uint64(0)
+			if len(k) == 8 {
+				seq = binary.BigEndian.Uint64(k)
+			}
+			bad.Records = append(bad.Records, &BadRecordError{Seq: seq, Reason: err.Error()})
+			continue
+		}
+		if err := fn(r); err != nil {
+			return err
+		}
+	}
+	return bad.orNil()
 }
 
 // Stats is a summary of the log.
 type Stats struct {
-	Total     uint64            // records held (purged ones not counted)
+	Total     uint64            // records held and readable (purged ones not counted)
 	ByVerdict map[string]uint64 // records by verdict
 	ByReason  map[string]uint64 // records by reason
-	LastSeq   uint64            // the newest record's seq; 0 for none
+	LastSeq   uint64            // the newest record's seq, or the end of a Gap after it; 0 for none
 	AckedSeq  uint64            // the outbox cursor
-	Backlog   uint64            // LastSeq - AckedSeq: records not yet synced
+	Backlog   uint64            // LastSeq - AckedSeq: records not yet synced (and seqs skipped in a Gap)
 	// OldestUnsynced is the time of the oldest record not yet
 	// acknowledged; zero when there is none.
 	OldestUnsynced time.Time
@@ -219,7 +220,9 @@ type Stats struct {
 	OverCap bool
 }
 
-// Stats counts the log's records.
+// Stats counts the log's records. It carries on past records that do
+// not decode and then returns the counts with a *BadRecordsError naming
+// them.
 func (s *Store) Stats() (*Stats, error) {
 	st := &Stats{ByVerdict: map[string]uint64{}, ByReason: map[string]uint64{}}
 	err := s.db.View(func(tx *bolt.Tx) error {
@@ -228,20 +231,15 @@ func (s *Store) Stats() (*Stats, error) {
 		st.AckedSeq = getU64(tx.Bucket(bucketOutbox), keyAcked)
 		st.Backlog = st.LastSeq - st.AckedSeq
 		st.Bytes = tx.Size()
-		c := tx.Bucket(bucketLog).Cursor()
-		for k, v := c.First(); k != nil; k, v = c.Next() {
-			r, err := decode(v)
-			if err != nil {
-				return fmt.Errorf("boltstore: record %x: %w", k, err)
-			}
+		return eachRecord(tx, func(r *terminal.Record) error {
 			st.Total++
 			st.ByVerdict[r.Verdict]++
 			st.ByReason[string(r.Reason)]++
 			if r.Seq > st.AckedSeq && st.OldestUnsynced.IsZero() {
 				st.OldestUnsynced = r.Time()
 			}
-		}
-		return nil
+			return nil
+		})
 	})
 	st.OverCap = st.Bytes > s.opts.MaxBytes
 	return st, err
@@ -250,9 +248,9 @@ func (s *Store) Stats() (*Stats, error) {
 // Counters are the figures of the log that cost no scan: cheap enough for
 // every metrics scrape.
 type Counters struct {
-	LastSeq  uint64 // the newest record's seq; 0 for none
+	LastSeq  uint64 // the newest record's seq, or the end of a Gap after it; 0 for none
 	AckedSeq uint64 // the outbox cursor
-	Backlog  uint64 // LastSeq - AckedSeq: records not yet synced
+	Backlog  uint64 // LastSeq - AckedSeq: records not yet synced (and seqs skipped in a Gap)
 	Bytes    int64  // the database size as bbolt counts it
 	OverCap  bool   // Bytes is over Options.MaxBytes
 }
@@ -310,6 +308,8 @@ func (s *Store) Purge(olderThan time.Time) (n int, err error) {
 	if err := s.writable(); err != nil {
 		return 0, err
 	}
+	var gaps []Gap
+	var breaks []BadRecordError
 	err = s.db.Update(func(tx *bolt.Tx) error {
 		meta := tx.Bucket(bucketMeta)
 		acked := getU64(tx.Bucket(bucketOutbox), keyAcked)
@@ -334,10 +334,19 @@ func (s *Store) Purge(olderThan time.Time) (n int, err error) {
 		if err := meta.Put(keyAnchorSeq, u64(last.Seq)); err != nil {
 			return err
 		}
-		return meta.Put(keyAnchorHash, last.Hash)
+		if err := meta.Put(keyAnchorHash, last.Hash); err != nil {
+			return err
+		}
+		gaps, breaks, err = forgetDamage(tx, last.Seq)
+		return err
 	})
 	if err != nil {
 		return 0, fmt.Errorf("boltstore: purge: %w", err)
+	}
+	if n > 0 {
+		s.stateMu.Lock()
+		s.damage.Gaps, s.damage.Breaks = gaps, breaks
+		s.stateMu.Unlock()
 	}
 	return n, nil
 }

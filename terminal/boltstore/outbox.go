@@ -80,3 +80,42 @@ func (s *Store) PutTrusts(entries ...TrustEntry) error {
 	}
 	return nil
 }
+
+// SkipTo makes seq the log's head when the log ends below it, recording
+// the seqs in between as a Gap (see Damage): the hub holds records up to
+// seq for this device that this log has lost (a damaged or restored
+// store), and no new record may take their seqs. The chain links over the
+// gap. It returns the gap, or a zero Gap when the log already reaches seq.
+func (s *Store) SkipTo(seq uint64, why string) (Gap, error) {
+	if err := s.writable(); err != nil {
+		return Gap{}, err
+	}
+	var g Gap
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		meta := tx.Bucket(bucketMeta)
+		head := getU64(meta, keyHeadSeq)
+		if seq <= head {
+			return nil
+		}
+		g = Gap{From: head + 1, To: seq, Found: s.opts.Now().UTC().Truncate(time.Microsecond), Why: why}
+		if seq > s.seq.mark.reserved {
+			if err := s.seq.write(head, seq+seqBlock); err != nil {
+				return err
+			}
+		}
+		if err := putGap(tx, g); err != nil {
+			return err
+		}
+		return meta.Put(keyHeadSeq, u64(seq))
+	})
+	if err != nil {
+		return Gap{}, fmt.Errorf("boltstore: skip to %d: %w", seq, err)
+	}
+	if g.To != 0 {
+		s.stateMu.Lock()
+		s.damage.Gaps = append(s.damage.Gaps, g)
+		s.stateMu.Unlock()
+		s.opts.Logger.Error("log behind the hub: seqs skipped", "gap", g.String())
+	}
+	return g, nil
+}

@@ -31,7 +31,9 @@ var (
 	// ErrForeign is a file that is not a fuscan store: not bbolt, or bbolt
 	// without our meta bucket and schema. The file is left as it is.
 	ErrForeign = errors.New("boltstore: not a fuscan store")
-	// ErrCorrupt is a fuscan store that fails bbolt's consistency check.
+	// ErrCorrupt is a fuscan store that Open refuses: both meta pages
+	// invalid, the file shorter than its meta pages say (truncated), or a
+	// failed bbolt consistency check.
 	ErrCorrupt = errors.New("boltstore: store is corrupt")
 	// ErrNoDevice is an Append to a store opened without Options.Device.
 	ErrNoDevice = errors.New("boltstore: no device id")
@@ -77,7 +79,8 @@ type Options struct {
 	// NoSync skips fsync: for tests and benchmarks of everything else
 	// only, as it gives up durability. Zero: every commit is fsync'd.
 	NoSync bool
-	// Logger receives the size alarm. Nil: slog.Default().
+	// Logger receives the size alarm, the damage Open finds (error
+	// level) and seq file warnings. Nil: slog.Default().
 	Logger *slog.Logger
 }
 
@@ -93,10 +96,13 @@ type Store struct {
 	reqs   chan *appendReq
 	done   chan struct{}
 
+	seq *seqFile // the seq high-water mark; used by the commit goroutine only, after Open
+
 	stateMu sync.Mutex
 	floor   time.Time
 	overCap bool
-	seen    int // Seen calls, to purge expired replay entries now and then
+	seen    int    // Seen calls, to purge expired replay entries now and then
+	damage  Damage // guarded by stateMu once Open has returned
 }
 
 type appendReq struct {
@@ -124,12 +130,21 @@ var (
 
 var zeroHash = make([]byte, 32)
 
+// buckets are the store's buckets, created by a read-write Open.
+var buckets = [][]byte{bucketMeta, bucketLog, bucketOutbox, bucketReplay, bucketTrust, bucketGaps, bucketBreaks}
+
 var _ terminal.Replays = (*Store)(nil)
 
 // Open opens the store at path, creating it unless opts.ReadOnly. A file
-// that is not a fuscan store gives ErrForeign, one that fails the
-// consistency check ErrCorrupt; either way the file is left untouched and
-// a copy is set aside as path+".corrupt-TIMESTAMP".
+// that is not a fuscan store gives ErrForeign; one with both meta pages
+// invalid, shorter than its meta pages say, or failing the consistency
+// check gives ErrCorrupt; either way the file is left untouched and a
+// copy is set aside as path+".corrupt-TIMESTAMP".
+//
+// A store that is damaged but can be read (one meta page invalid, a store
+// behind its seq file, a broken chain) is opened all the same: Open sets a
+// copy aside (read-write only), skips the seqs that may have been used,
+// logs the damage and reports it in Damage.
 func Open(path string, opts *Options) (*Store, error) {
 	s := &Store{path: path}
 	if opts != nil {
@@ -163,21 +178,38 @@ func Open(path string, opts *Options) (*Store, error) {
 	}
 	db.NoSync = s.opts.NoSync
 	s.db = db
-	if err := s.load(); err != nil {
+	err = s.load()
+	if err == nil && !s.opts.ReadOnly {
+		err = s.checkChain()
+	}
+	if err == nil {
+		err = s.db.View(func(tx *bolt.Tx) error { s.loadDamage(tx); return nil })
+	}
+	if err != nil {
 		db.Close()
+		s.seq.close()
 		return nil, err
 	}
+	s.reportDamage()
 	s.reqs = make(chan *appendReq, 1024)
 	s.done = make(chan struct{})
 	go s.commit()
 	return s, nil
 }
 
-// check opens the existing file read-only, so that nothing is written to
-// a file that is not ours, and runs bbolt's consistency check over it.
+// check looks at an existing file before bbolt maps it. It reads the meta
+// pages itself, under a shared lock: it refuses a file that bbolt would
+// read past its end, and notes an invalid meta page, which bbolt would
+// pass over in silence; read-write, it sets a copy of that file aside
+// before anything is written to it. Then it opens the file read-only, so
+// that nothing is written to a file that is not ours, and runs bbolt's
+// consistency check over it.
 func (s *Store) check() (err error) {
 	fail := func(kind error, detail error) error {
 		return fmt.Errorf("%w: %s: %v (copy kept at %s)", kind, s.path, detail, s.setAside())
+	}
+	if err := s.checkMeta(fail); err != nil {
+		return err
 	}
 	db, err := bolt.Open(s.path, 0o600, &bolt.Options{Timeout: s.opts.Timeout, ReadOnly: true})
 	if errors.Is(err, bolt.ErrTimeout) {
@@ -218,13 +250,51 @@ func (s *Store) check() (err error) {
 	})
 }
 
-// setAside copies the file to path+".corrupt-TIMESTAMP" and returns the
-// copy's name, or a note that the copy failed.
+// checkMeta is check's reading of the meta pages.
+func (s *Store) checkMeta(fail func(kind, detail error) error) error {
+	f, err := os.Open(s.path)
+	if err != nil {
+		return fmt.Errorf("boltstore: open %s: %w", s.path, err)
+	}
+	defer f.Close()
+	if err := lockShared(f, s.opts.Timeout); err != nil {
+		return fmt.Errorf("boltstore: open %s: %w", s.path, err)
+	}
+	info, err := f.Stat()
+	if err != nil {
+		return fmt.Errorf("boltstore: open %s: %w", s.path, err)
+	}
+	m, err := readMetaPages(f, info.Size())
+	if errors.Is(err, errNotBolt) {
+		return fail(ErrForeign, err)
+	}
+	if err == nil {
+		err = m.short()
+	}
+	if err == nil {
+		err = walkPages(f, m.pageSize, m.newest())
+	}
+	if err != nil {
+		return fail(ErrCorrupt, err)
+	}
+	s.damage.Meta = m.invalid()
+	if len(s.damage.Meta) > 0 && !s.opts.ReadOnly {
+		s.setAside()
+	}
+	return nil
+}
+
+// setAside copies the file to path+".corrupt-TIMESTAMP", once an Open,
+// and returns the copy's name, or a note that the copy failed.
 func (s *Store) setAside() string {
+	if s.damage.Copy != "" {
+		return s.damage.Copy
+	}
 	dst := s.path + ".corrupt-" + s.opts.Now().UTC().Format("20060102T150405.000000000Z")
 	if err := copyFile(s.path, dst); err != nil {
-		return "nowhere: " + err.Error()
+		dst = "nowhere: " + err.Error()
 	}
+	s.damage.Copy = dst
 	return dst
 }
 
@@ -249,43 +319,10 @@ func copyFile(src, dst string) error {
 	return out.Close()
 }
 
-// load creates the buckets and meta of a new store and reads the meta.
+// load creates the buckets and meta of a new store, reads the meta and
+// resumes the seq count: all in one transaction when read-write.
 func (s *Store) load() error {
-	if !s.opts.ReadOnly {
-		err := s.db.Update(func(tx *bolt.Tx) error {
-			for _, name := range [][]byte{bucketMeta, bucketLog, bucketOutbox, bucketReplay, bucketTrust} {
-				if _, err := tx.CreateBucketIfNotExists(name); err != nil {
-					return err
-				}
-			}
-			meta := tx.Bucket(bucketMeta)
-			if meta.Get(keySchema) == nil {
-				if err := meta.Put(keySchema, u64(Schema)); err != nil {
-					return err
-				}
-			}
-			if meta.Get(keySerialKey) == nil {
-				key := make([]byte, 32)
-				if _, err := rand.Read(key); err != nil {
-					return err
-				}
-				if err := meta.Put(keySerialKey, key); err != nil {
-					return err
-				}
-			}
-			if s.opts.Device != "" && !bytes.Equal(meta.Get(keyDevice), []byte(s.opts.Device)) {
-				if old := meta.Get(keyDevice); old != nil {
-					return fmt.Errorf("boltstore: %s belongs to device %q, not %q", s.path, old, s.opts.Device)
-				}
-				return meta.Put(keyDevice, []byte(s.opts.Device))
-			}
-			return nil
-		})
-		if err != nil {
-			return fmt.Errorf("boltstore: init %s: %w", s.path, err)
-		}
-	}
-	return s.db.View(func(tx *bolt.Tx) error {
+	read := func(tx *bolt.Tx) error {
 		meta := tx.Bucket(bucketMeta)
 		s.key = bytes.Clone(meta.Get(keySerialKey))
 		if s.opts.Device == "" {
@@ -294,8 +331,46 @@ func (s *Store) load() error {
 		if v := meta.Get(keyFloor); len(v) == 8 {
 			s.floor = time.UnixMicro(int64(binary.BigEndian.Uint64(v))).UTC()
 		}
-		return nil
+		return s.resume(tx, s.key)
+	}
+	if s.opts.ReadOnly {
+		return s.db.View(read)
+	}
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		for _, name := range buckets {
+			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
+				return err
+			}
+		}
+		meta := tx.Bucket(bucketMeta)
+		if meta.Get(keySchema) == nil {
+			if err := meta.Put(keySchema, u64(Schema)); err != nil {
+				return err
+			}
+		}
+		if meta.Get(keySerialKey) == nil {
+			key := make([]byte, 32)
+			if _, err := rand.Read(key); err != nil {
+				return err
+			}
+			if err := meta.Put(keySerialKey, key); err != nil {
+				return err
+			}
+		}
+		if s.opts.Device != "" && !bytes.Equal(meta.Get(keyDevice), []byte(s.opts.Device)) {
+			if old := meta.Get(keyDevice); old != nil {
+				return fmt.Errorf("boltstore: %s belongs to device %q, not %q", s.path, old, s.opts.Device)
+			}
+			if err := meta.Put(keyDevice, []byte(s.opts.Device)); err != nil {
+				return err
+			}
+		}
+		return read(tx)
 	})
+	if err != nil {
+		return fmt.Errorf("boltstore: init %s: %w", s.path, err)
+	}
+	return nil
 }
 
 // Close waits for pending appends and closes the file.
@@ -309,7 +384,22 @@ func (s *Store) Close() error {
 	close(s.reqs)
 	s.mu.Unlock()
 	<-s.done
-	return s.db.Close()
+	return errors.Join(s.settleSeq(), s.db.Close(), s.seq.close())
+}
+
+// settleSeq sets the seq file's mark at the head: with no commit under
+// way, no seq above it is used, and an older copy of the store put in its
+// place is seen as behind.
+func (s *Store) settleSeq() error {
+	if s.opts.ReadOnly {
+		return nil
+	}
+	var head uint64
+	s.db.View(func(tx *bolt.Tx) error {
+		head = getU64(tx.Bucket(bucketMeta), keyHeadSeq)
+		return nil
+	})
+	return s.seq.write(head, head)
 }
 
 // Backup writes a consistent copy of the whole store to w while it stays

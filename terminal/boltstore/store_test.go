@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"log/slog"
 	"math/big"
 	"os"
 	"os/exec"
@@ -34,6 +35,9 @@ func openAt(tb testing.TB, path string, opts *Options) *Store {
 	if opts == nil {
 		opts = &Options{Device: "dev-1"}
 	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
 	s, err := Open(path, opts)
 	if err != nil {
 		tb.Fatalf("Open: %v", err)
@@ -60,6 +64,31 @@ func appendN(tb testing.TB, s *Store, from, n int) {
 			tb.Fatalf("Append %d: %v", i, err)
 		}
 	}
+}
+
+// appendBatches appends n batches of size records each.
+func appendBatches(tb testing.TB, s *Store, n, size int) {
+	tb.Helper()
+	for i := range n {
+		batch := make([]*terminal.Record, size)
+		for j := range batch {
+			batch[j] = record(i*size + j)
+		}
+		if err := s.Append(batch...); err != nil {
+			tb.Fatal(err)
+		}
+	}
+}
+
+// closedStore writes batches of size records each to a new store, an
+// Append (one fsync'd commit) a batch, closes it and returns its path.
+func closedStore(tb testing.TB, batches, size int) string {
+	tb.Helper()
+	path := filepath.Join(tb.TempDir(), "terminal.db")
+	s := openAt(tb, path, nil)
+	appendBatches(tb, s, batches, size)
+	s.Close()
+	return path
 }
 
 func mustVerify(tb testing.TB, s *Store, want uint64) []byte {
@@ -168,12 +197,9 @@ func TestVerifyTampered(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			path := filepath.Join(t.TempDir(), "terminal.db")
-			s := openAt(t, path, nil)
-			appendN(t, s, 0, 8)
-			s.Close()
+			path := closedStore(t, 8, 1)
 			rawUpdate(t, path, tt.tamper)
-			s = openAt(t, path, nil)
+			s := openAt(t, path, nil)
 			_, _, err := s.Verify()
 			var bad *BadRecordError
 			if !errors.As(err, &bad) || bad.Seq != tt.want {

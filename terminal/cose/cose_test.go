@@ -161,6 +161,47 @@ func TestDecodeRejects(t *testing.T) {
 	}
 }
 
+// TestProtectedKIDWins: with ProtectedKIDWins a kid in both headers is
+// read from the protected one, whatever the unprotected one says; alg and
+// content type stay refused where Decode refuses them.
+func TestProtectedKIDWins(t *testing.T) {
+	protected := map[int64]any{1: int64(EdDSA), 4: []byte("protected")}
+	opts := &DecodeOptions{ProtectedKIDWins: true}
+	tests := []struct {
+		name        string
+		msg         []byte
+		wantKID     string // "" when an error is wanted
+		wantDefault error  // what Decode says
+	}{
+		{"kid in both, the same", build(t, protected, map[int64]any{4: []byte("protected")}), "protected", ErrMalformed},
+		{"kid in both, unprotected wrong", build(t, protected, map[int64]any{4: []byte("wrong")}), "protected", ErrMalformed},
+		{"kid in both, unprotected empty", build(t, protected, map[int64]any{4: []byte{}}), "protected", ErrMalformed},
+		{"kid unprotected only", build(t, map[int64]any{1: int64(EdDSA)}, map[int64]any{4: []byte("u")}), "u", nil},
+		{"protected kid empty", build(t, map[int64]any{1: int64(EdDSA), 4: []byte{}}, map[int64]any{4: []byte("u")}), "", ErrMalformed},
+		{"alg unprotected too", build(t, protected, map[int64]any{1: int64(EdDSA)}), "", ErrMalformed},
+		{"content type in both", build(t, map[int64]any{1: int64(EdDSA), 3: 60}, map[int64]any{3: 60}), "", ErrMalformed},
+	}
+	for _, tt := range tests {
+		m, err := DecodeWith(tt.msg, opts)
+		switch {
+		case tt.wantKID == "" && !errors.Is(err, ErrMalformed):
+			t.Errorf("%s: DecodeWith = %v, want ErrMalformed", tt.name, err)
+		case tt.wantKID != "" && (err != nil || string(m.KID) != tt.wantKID):
+			t.Errorf("%s: DecodeWith = %v, kid %q; want kid %q", tt.name, err, kidOf(m), tt.wantKID)
+		}
+		if _, err := Decode(tt.msg); !errors.Is(err, tt.wantDefault) {
+			t.Errorf("%s: Decode = %v, want %v", tt.name, err, tt.wantDefault)
+		}
+	}
+}
+
+func kidOf(m *UnverifiedSign1) []byte {
+	if m == nil {
+		return nil
+	}
+	return m.KID
+}
+
 func TestPEMRoundTrip(t *testing.T) {
 	for _, alg := range algs {
 		s := signer(t, alg)
@@ -192,10 +233,19 @@ func FuzzDecode(f *testing.F) {
 		f.Add(msg)
 	}
 	f.Add([]byte{0x84, 0x40, 0xa0, 0x41, 0x00, 0x41, 0x00})
+	// A kid in both headers: malformed for Decode, the protected one for
+	// DecodeWith(ProtectedKIDWins).
+	f.Add([]byte{0x84, 0x45, 0xa2, 0x01, 0x27, 0x04, 0x40, 0xa1, 0x04, 0x41, 0x75, 0x41, 0x00, 0x41, 0x00})
+	f.Add([]byte{0x84, 0x46, 0xa2, 0x01, 0x27, 0x04, 0x41, 0x70, 0xa1, 0x04, 0x41, 0x75, 0x41, 0x00, 0x41, 0x00})
 	key := verifier(f, signer(f, EdDSA))
+	lenient := &DecodeOptions{ProtectedKIDWins: true}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		m, err := Decode(data)
-		if err != nil {
+		strict, errStrict := Decode(data)
+		m, err := DecodeWith(data, lenient)
+		switch {
+		case errStrict == nil && (err != nil || !bytes.Equal(m.KID, strict.KID) || m.Alg != strict.Alg):
+			t.Fatalf("Decode accepts %x with kid %x, DecodeWith(ProtectedKIDWins) says %v", data, strict.KID, err)
+		case err != nil:
 			return
 		}
 		_ = m.Verify(key)

@@ -5,7 +5,8 @@
 // Decoding is bounded and strict: the message must be exactly one CBOR array
 // of four items, optionally wrapped in the COSE_Sign1 tag (18) and the CWT
 // tag (61); map keys must be unique, the algorithm protected, no label both
-// protected and unprotected, a critical header ("crit") may name only labels
+// protected and unprotected (DecodeOptions.ProtectedKIDWins relaxes this for
+// the kid, as the EU DCC needs), a critical header ("crit") may name only labels
 // this package understands, and nothing may follow the message. Labels other
 // than alg, crit, content type and kid (text labels included) are ignored.
 // A decoded message is Unverified until Verify says its signature holds.

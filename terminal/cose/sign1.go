@@ -88,13 +88,35 @@ type header struct {
 	KID  []byte          `cbor:"4,keyasint,omitempty"` // absent: nil; empty: non-nil
 }
 
+// DecodeOptions tunes DecodeWith; nil means Decode's rules.
+type DecodeOptions struct {
+	// MaxSize bounds the message. Zero: MaxMessageSize.
+	MaxSize int
+	// ProtectedKIDWins accepts a kid in both headers and takes the
+	// protected one, ignoring the other, as the EU DCC specification has
+	// it. Zero: a kid in both headers is malformed.
+	ProtectedKIDWins bool
+}
+
 // Decode parses a COSE_Sign1 message of at most MaxMessageSize bytes,
 // tagged (18, optionally inside CWT tag 61) or not.
-func Decode(data []byte) (*UnverifiedSign1, error) { return DecodeSize(data, MaxMessageSize) }
+func Decode(data []byte) (*UnverifiedSign1, error) { return DecodeWith(data, nil) }
 
 // DecodeSize is Decode for messages of up to maxSize bytes, such as the
 // signed update bundles a terminal receives over the network.
 func DecodeSize(data []byte, maxSize int) (*UnverifiedSign1, error) {
+	return DecodeWith(data, &DecodeOptions{MaxSize: maxSize})
+}
+
+// DecodeWith is Decode under opts.
+func DecodeWith(data []byte, opts *DecodeOptions) (*UnverifiedSign1, error) {
+	if opts == nil {
+		opts = &DecodeOptions{}
+	}
+	maxSize := opts.MaxSize
+	if maxSize == 0 {
+		maxSize = MaxMessageSize
+	}
 	if len(data) > maxSize {
 		return nil, fmt.Errorf("%w: %d bytes exceeds %d", ErrMalformed, len(data), maxSize)
 	}
@@ -114,15 +136,16 @@ func DecodeSize(data []byte, maxSize int) (*UnverifiedSign1, error) {
 		return nil, fmt.Errorf("%w: no signature", ErrMalformed)
 	}
 	m := &UnverifiedSign1{Payload: raw.Payload, protected: raw.Protected, signature: raw.Signature}
-	if err := m.readHeaders(&raw.Unprotected); err != nil {
+	if err := m.readHeaders(&raw.Unprotected, opts.ProtectedKIDWins); err != nil {
 		return nil, err
 	}
 	return m, nil
 }
 
 // readHeaders takes the algorithm and kid from the headers and enforces the
-// rules on critical and duplicated labels.
-func (m *UnverifiedSign1) readHeaders(unprotected *header) error {
+// rules on critical and duplicated labels; kidTwice allows a kid in both
+// headers (the protected one counts).
+func (m *UnverifiedSign1) readHeaders(unprotected *header, kidTwice bool) error {
 	var protected header
 	if len(m.protected) > 0 {
 		if m.protected[0]&0xe0 != 0xa0 {
@@ -134,7 +157,7 @@ func (m *UnverifiedSign1) readHeaders(unprotected *header) error {
 	}
 	switch {
 	case unprotected.Alg != nil, unprotected.Cty != nil && protected.Cty != nil,
-		unprotected.KID != nil && protected.KID != nil:
+		unprotected.KID != nil && protected.KID != nil && !kidTwice:
 		return fmt.Errorf("%w: header label both protected and unprotected, or alg unprotected", ErrMalformed)
 	case unprotected.Crit != nil:
 		return fmt.Errorf("%w: crit in the unprotected header", ErrMalformed)

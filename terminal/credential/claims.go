@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/fxamacker/cbor/v2"
@@ -237,13 +238,27 @@ func (c *Claims) check() error {
 }
 
 // textOK reports whether s fits max bytes and has no control characters
-// (which could forge lines in logs and on screens).
-func textOK(s string, max int) bool {
-	if len(s) > max || !utf8.ValidString(s) {
+// (which could forge lines in logs and on screens) and no invisible format
+// characters (Unicode category Cf: bidirectional overrides such as U+202E,
+// which reorder a printed line, zero-width characters, the BOM).
+func textOK(s string, max int) bool { return len(s) <= max && printable(s) }
+
+// schemaText is textOK with max counted in characters (code points), as
+// JSON Schema's maxLength counts them.
+func schemaText(s string, max int) bool { return utf8.RuneCountInString(s) <= max && printable(s) }
+
+// printable reports whether s is valid UTF-8 without control characters or
+// invisible format characters (Cf), except the zero-width non-joiner and
+// joiner (U+200C, U+200D): Persian, Arabic and Indic names need them, and
+// they reorder nothing.
+func printable(s string) bool {
+	if !utf8.ValidString(s) {
 		return false
 	}
 	for _, r := range s {
-		if r < 0x20 || (r >= 0x7f && r < 0xa0) || r == 0x2028 || r == 0x2029 {
+		switch {
+		case r == 0x200c || r == 0x200d:
+		case r < 0x20 || (r >= 0x7f && r < 0xa0) || r == 0x2028 || r == 0x2029 || unicode.Is(unicode.Cf, r):
 			return false
 		}
 	}

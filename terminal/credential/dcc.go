@@ -12,10 +12,10 @@ import (
 )
 
 // DCC is what fuscan reads of an EU Digital COVID Certificate (schema 1.3):
-// exactly one vaccination, test or recovery entry.
+// the vaccination, test or recovery entry it decides on.
 type DCC struct {
 	Type       string // "v" vaccination, "t" test, "r" recovery
-	FamilyName string // nam.fn
+	FamilyName string // nam.fn, else nam.fnt
 	GivenName  string // nam.gn
 	BirthDate  string // dob
 	ID         string // the entry's ci, the unique certificate identifier (UVCI)
@@ -32,11 +32,48 @@ const (
 	snomedDetected    = "260373001"
 )
 
+// maxDCCText bounds the DCC text fields fuscan reads, in characters as
+// JSON Schema's maxLength counts them: the DCC schema 1.3 gives 80 to the
+// names, the certificate issuer and the certificate identifier. (The CWT
+// iss, which the schema does not cover, gets the same.)
+const maxDCCText = 80
+
 type wireDCCClaims struct {
 	Iss   string              `cbor:"1,keyasint,omitempty"`
-	Exp   int64               `cbor:"4,keyasint"`
-	Iat   int64               `cbor:"6,keyasint"`
+	Exp   numericDate         `cbor:"4,keyasint"`
+	Iat   numericDate         `cbor:"6,keyasint"`
 	HCert map[int64]wireHCert `cbor:"-260,keyasint"`
+}
+
+// numericDate is a CWT time (RFC 8392 NumericDate): seconds since the
+// epoch, an integer or a floating-point number, whose whole seconds fuscan
+// keeps. Several member states write floats; our own formats refuse them.
+// A negative, NaN, infinite or out-of-range value, and a tagged one, is
+// refused.
+type numericDate int64
+
+// UnmarshalCBOR reads an unsigned integer or a float.
+func (n *numericDate) UnmarshalCBOR(data []byte) error {
+	switch data[0] >> 5 {
+	case 0: // unsigned integer
+		var v int64
+		if err := dccMode.Unmarshal(data, &v); err != nil {
+			return err
+		}
+		*n = numericDate(v)
+		return nil
+	case 7: // float (or a simple value, which float64 does not take)
+		var f float64
+		if err := dccMode.Unmarshal(data, &f); err != nil {
+			return err
+		}
+		if !(f >= 0 && f < 1<<63) { // NaN fails both
+			return fmt.Errorf("time %v is not a non-negative NumericDate", f)
+		}
+		*n = numericDate(f)
+		return nil
+	}
+	return fmt.Errorf("a time must be a non-negative integer or float, not CBOR major type %d", data[0]>>5)
 }
 
 type wireHCert struct {
@@ -56,12 +93,32 @@ type wireHCert struct {
 // wireEntry holds the fields fuscan reads of v, t and r entries; the others
 // (target disease, product, issuer...) are ignored.
 type wireEntry struct {
-	DN int    `cbor:"dn,omitempty"`
-	SD int    `cbor:"sd,omitempty"`
-	SC string `cbor:"sc,omitempty"`
-	TR string `cbor:"tr,omitempty"`
-	CO string `cbor:"co"`
-	CI string `cbor:"ci"`
+	DN int      `cbor:"dn,omitempty"`
+	SD int      `cbor:"sd,omitempty"`
+	DT dateText `cbor:"dt,omitempty"` // v: date of vaccination
+	SC dateText `cbor:"sc,omitempty"` // t: sample time
+	TR string   `cbor:"tr,omitempty"`
+	FR dateText `cbor:"fr,omitempty"` // r: date of the first positive test
+	CO string   `cbor:"co"`
+	CI string   `cbor:"ci"`
+}
+
+// dateText is a date or time field of an entry: text as the schema has it,
+// or "" when an issuer wrote another type (early certificates carry the
+// sample time as an integer of milliseconds), which fuscan then treats as
+// unknown rather than guess its unit.
+type dateText string
+
+// UnmarshalCBOR reads a text string; any other well-formed item gives "".
+func (d *dateText) UnmarshalCBOR(data []byte) error {
+	if data[0]>>5 != 3 {
+		*d = ""
+		return nil
+	}
+	var s string
+	err := dccMode.Unmarshal(data, &s)
+	*d = dateText(s)
+	return err
 }
 
 // dccMode is cose.DecMode but allows tags, which some national DCC issuers
@@ -76,8 +133,12 @@ var dccMode = func() cbor.DecMode {
 	return m
 }()
 
+// dccCOSE are the COSE rules of the EU DCC: a kid in both headers is
+// allowed, the protected one counting (DCC specification, section 3.3.1).
+var dccCOSE = &cose.DecodeOptions{ProtectedKIDWins: true}
+
 func parseDCC(data []byte) (*Unverified, error) {
-	m, err := cose.Decode(data)
+	m, err := cose.DecodeWith(data, dccCOSE)
 	if err != nil {
 		return nil, err
 	}
@@ -96,8 +157,8 @@ func parseDCC(data []byte) (*Unverified, error) {
 	c := Claims{
 		Kind:      KindDCC,
 		Issuer:    w.Iss,
-		IssuedAt:  unixTime(w.Iat),
-		ExpiresAt: unixTime(w.Exp),
+		IssuedAt:  unixTime(int64(w.Iat)),
+		ExpiresAt: unixTime(int64(w.Exp)),
 		Serial:    d.ID,
 		Health: Health{
 			Name:      d.FamilyName,
@@ -111,47 +172,94 @@ func parseDCC(data []byte) (*Unverified, error) {
 		return nil, fmt.Errorf("dcc claims: iat and exp are required")
 	case !c.ExpiresAt.After(c.IssuedAt):
 		return nil, fmt.Errorf("dcc claims: exp not after iat")
-	case !textOK(c.Issuer, maxIssuer) || !textOK(c.Health.Name, maxName) || !textOK(c.Serial, 2*maxSerial):
+	case !schemaText(c.Issuer, maxDCCText) || !schemaText(d.FamilyName, maxDCCText) ||
+		!schemaText(d.GivenName, maxDCCText) || !schemaText(c.Serial, maxDCCText):
 		return nil, fmt.Errorf("dcc claims: a text field is too long or has control characters")
 	}
 	return &Unverified{Kind: KindDCC, Sign1: m, Claims: c, DCC: d}, nil
 }
 
+// readHCert reads the eu_dgc_v1 object: entries of exactly one type, of
+// which the most recent decides.
 func readHCert(hc *wireHCert) (*DCC, error) {
-	d := &DCC{FamilyName: hc.Nam.FN, GivenName: hc.Nam.GN, BirthDate: hc.DOB}
+	var typ string
+	var entries []wireEntry
+	for _, g := range []struct {
+		typ     string
+		entries []wireEntry
+	}{{"v", hc.V}, {"t", hc.T}, {"r", hc.R}} {
+		if len(g.entries) == 0 {
+			continue
+		}
+		if typ != "" {
+			return nil, fmt.Errorf("dcc: want entries of one type, got %s and %s", typ, g.typ)
+		}
+		typ, entries = g.typ, g.entries
+	}
+	if typ == "" {
+		return nil, fmt.Errorf("dcc: want a v, t or r entry, got none")
+	}
+	var d *DCC
+	var at time.Time
+	for i := range entries {
+		e, eAt, err := readEntry(typ, &entries[i])
+		if err != nil {
+			return nil, err
+		}
+		// The most recent wins; on the same day, the higher dose, then the
+		// later in the array.
+		if d == nil || eAt.After(at) || eAt.Equal(at) && e.Doses >= d.Doses {
+			d, at = e, eAt
+		}
+	}
+	d.FamilyName, d.GivenName, d.BirthDate = hc.Nam.FN, hc.Nam.GN, hc.DOB
 	if d.FamilyName == "" {
 		d.FamilyName = hc.Nam.FNT
 	}
-	var e wireEntry
-	switch {
-	case len(hc.V)+len(hc.T)+len(hc.R) != 1:
-		return nil, fmt.Errorf("dcc: want exactly one v, t or r entry")
-	case len(hc.V) == 1:
-		d.Type, e = "v", hc.V[0]
+	return d, nil
+}
+
+// readEntry checks one entry of type typ and returns what fuscan reads of
+// it, with the time that orders it among entries of its type: v the date
+// of vaccination (dt), t the sample time (sc), r the first positive test
+// (fr). A date that does not parse orders first; so does a test whose
+// sample time is unknown.
+func readEntry(typ string, e *wireEntry) (*DCC, time.Time, error) {
+	d := &DCC{Type: typ, ID: e.CI, Country: e.CO}
+	switch typ {
+	case "v":
+		if e.DN < 0 || e.SD < 0 {
+			return nil, time.Time{}, fmt.Errorf("dcc: dose numbers %d/%d", e.DN, e.SD)
+		}
 		d.Doses, d.TotalDoses = e.DN, e.SD
-		if e.DN < 1 || e.DN > maxDoses || e.SD < 1 || e.SD > maxDoses {
-			return nil, fmt.Errorf("dcc: dose numbers %d/%d", e.DN, e.SD)
+		return d, entryDate(string(e.DT)), nil
+	case "t":
+		// A sample time that is not RFC 3339 text is unknown: the test's
+		// result counts, its age cannot (a venue's nat_max_age refuses it).
+		if at, err := time.Parse(time.RFC3339, string(e.SC)); err == nil {
+			d.TestAt = at.UTC()
 		}
-	case len(hc.T) == 1:
-		d.Type, e = "t", hc.T[0]
-		at, err := time.Parse(time.RFC3339, e.SC)
-		if err != nil {
-			return nil, fmt.Errorf("dcc: test sample time: %w", err)
-		}
-		d.TestAt = at.UTC()
 		switch e.TR {
 		case snomedNotDetected:
 			d.TestResult = NATNegative
 		case snomedDetected:
 			d.TestResult = NATPositive
 		default:
-			return nil, fmt.Errorf("dcc: test result %q", e.TR)
+			return nil, time.Time{}, fmt.Errorf("dcc: test result %q", e.TR)
 		}
-	default:
-		d.Type, e = "r", hc.R[0]
+		return d, d.TestAt, nil
 	}
-	d.ID, d.Country = e.CI, e.CO
-	return d, nil
+	return d, entryDate(string(e.FR)), nil
+}
+
+// entryDate reads the date (YYYY-MM-DD) at the start of s; zero if there is
+// none.
+func entryDate(s string) time.Time {
+	if len(s) < len(time.DateOnly) {
+		return time.Time{}
+	}
+	t, _ := time.Parse(time.DateOnly, s[:len(time.DateOnly)])
+	return t
 }
 
 // MachineReadableName returns name in the machine-readable form of ICAO
@@ -188,7 +296,7 @@ func SignDCC(rand io.Reader, s *cose.Signer, kid []byte, iss string, iat, exp ti
 		e.DN, e.SD = d.Doses, d.TotalDoses
 		hc.V = []wireEntry{e}
 	case "t":
-		e.SC = d.TestAt.UTC().Format(time.RFC3339)
+		e.SC = dateText(d.TestAt.UTC().Format(time.RFC3339))
 		e.TR = snomedNotDetected
 		if d.TestResult == NATPositive {
 			e.TR = snomedDetected
@@ -199,7 +307,7 @@ func SignDCC(rand io.Reader, s *cose.Signer, kid []byte, iss string, iat, exp ti
 	default:
 		return nil, fmt.Errorf("credential: dcc type %q", d.Type)
 	}
-	payload, err := cose.EncMode.Marshal(&wireDCCClaims{Iss: iss, Iat: iat.Unix(), Exp: exp.Unix(), HCert: map[int64]wireHCert{1: hc}})
+	payload, err := cose.EncMode.Marshal(&wireDCCClaims{Iss: iss, Iat: numericDate(iat.Unix()), Exp: numericDate(exp.Unix()), HCert: map[int64]wireHCert{1: hc}})
 	if err != nil {
 		return nil, fmt.Errorf("credential: dcc: %w", err)
 	}

@@ -57,7 +57,7 @@ const docDecision = `{
   "kid": "dffc4a22b285adbe",
   "issuer": "350000",
   "color": "green",
-  "name": "张*",
+  "name": "张**",
   "id_tail": "1234",
   "issued_at": "2026-11-01T00:00:00Z",
   "expires_at": "2026-12-01T00:00:00Z",

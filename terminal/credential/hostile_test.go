@@ -270,11 +270,17 @@ func damagedStreams(msg []byte) []hostile {
 		{"damaged data", flip(len(z) / 2), nil},
 		{"bad header check", flip(1), is(zlib.ErrHeader)},
 		{"not deflate", append(zlibHeader(0x79, 0), z[2:]...), is(zlib.ErrHeader)},
-		{"preset dictionary", append(append(zlibHeader(0x78, 0x20), 0xde, 0xad, 0xbe, 0xef), z[2:]...), is(zlib.ErrDictionary)},
+		{"preset dictionary", append(append(zlibHeader(0x78, 0x20), 0xde, 0xad, 0xbe, 0xef), z[2:]...), fdict},
+		// DICTID 1 is the Adler-32 of an empty dictionary: a decoder handed
+		// an empty dictionary would accept it.
+		{"preset empty dictionary", append(append(zlibHeader(0x78, 0x20), 0, 0, 0, 1), z[2:]...), fdict},
 		{"raw deflate", raw.Bytes(), is(zlib.ErrHeader)},
 		{"gzip magic", gz, is(zlib.ErrHeader)},
 	}
 }
+
+// fdict tells the error for a stream with a preset dictionary.
+func fdict(err error) bool { return strings.Contains(err.Error(), "preset dictionary (FDICT)") }
 
 func TestInflateDamagedStreams(t *testing.T) {
 	msg := cardMessage(t)
@@ -458,6 +464,11 @@ func hostileClaims(t testing.TB) []hostile {
 // signWithProtected returns a COSE_Sign1 message with the given protected
 // header, properly signed by s, for headers cose.Sign does not write.
 func signWithProtected(t testing.TB, s *cose.Signer, protected map[int64]any, payload []byte) []byte {
+	return signWithHeaders(t, s, protected, map[int64]any{}, payload)
+}
+
+// signWithHeaders is signWithProtected with an unprotected header too.
+func signWithHeaders(t testing.TB, s *cose.Signer, protected, unprotected map[int64]any, payload []byte) []byte {
 	t.Helper()
 	ph := enc(t, protected)
 	tbs := enc(t, []any{"Signature1", []byte(ph), []byte{}, payload})
@@ -465,7 +476,7 @@ func signWithProtected(t testing.TB, s *cose.Signer, protected map[int64]any, pa
 	if err != nil {
 		t.Fatal(err)
 	}
-	return enc(t, cbor.Tag{Number: 18, Content: []any{[]byte(ph), map[int64]any{}, payload, sig}})
+	return enc(t, cbor.Tag{Number: 18, Content: []any{[]byte(ph), unprotected, payload, sig}})
 }
 
 func TestUnknownCriticalHeader(t *testing.T) {
@@ -657,20 +668,21 @@ func hostileDCC(t testing.TB) []hostile {
 		return dccClaims(t, []any{typ, cborArray(t, cborMap(t, e...))})
 	}
 	return []hostile{
-		{"no entry", dccClaims(t, nil), says("exactly one")},
-		{"empty v", dccClaims(t, []any{"v", cborArray(t)}), says("exactly one")},
-		{"v and t", dccClaims(t, append(one("v"), one("t")...)), says("exactly one")},
-		{"v and r", dccClaims(t, append(one("v"), one("r")...)), says("exactly one")},
-		{"two v", dccClaims(t, []any{"v", cborArray(t, entry("v"), entry("v"))}), says("exactly one")},
+		{"no entry", dccClaims(t, nil), says("got none")},
+		{"empty v", dccClaims(t, []any{"v", cborArray(t)}), says("got none")},
+		{"v and t", dccClaims(t, append(one("v"), one("t")...)), says("one type")},
+		{"v and r", dccClaims(t, append(one("v"), one("r")...)), says("one type")},
+		{"two v and a t", dccClaims(t, []any{"v", cborArray(t, entry("v"), entry("v")), "t", cborArray(t, entry("t"))}), says("one type")},
+		{"two t, one without a result", dccClaims(t, []any{"t", cborArray(t, entry("t"), cborMap(t, "co", "AT", "ci", "X", "sc", "2026-11-23T04:00:00Z", "tr", ""))}), says("dcc: test result")},
 		{"v as a map", dccClaims(t, []any{"v", entry("v")}), as[*cbor.UnmarshalTypeError]},
 		{"bad test result", withEntry("t", "tr", "260415001"), says("test result")},
 		{"empty test result", withEntry("t", "tr", ""), says("test result")},
 		{"test result as a number", withEntry("t", "tr", 260415000), as[*cbor.UnmarshalTypeError]},
-		{"test sample time as a date", withEntry("t", "sc", "2026-11-23"), says("sample time")},
-		{"no test sample time", dccClaims(t, []any{"t", cborArray(t, cborMap(t, "co", "AT", "ci", "X", "tr", snomedDetected))}), says("sample time")},
-		{"dose 0", withEntry("v", "dn", 0), says("dose")},
-		{"doses 21/21", withEntry("v", "dn", 21, "sd", 21), says("dose")},
+		{"indefinite test sample time", withEntry("t", "sc", cbor.RawMessage{0x7f, 0xff}), as[*cbor.IndefiniteLengthError]},
+		{"test sample time not UTF-8", withEntry("t", "sc", cbor.RawMessage{0x62, 0xff, 0xfe}), as[*cbor.SemanticError]},
 		{"dose -1", withEntry("v", "dn", -1), says("dose")},
+		{"total doses -1", withEntry("v", "sd", -1), says("dose")},
+		{"dose past int64", withEntry("v", "dn", uint64(math.MaxUint64)), as[*cbor.UnmarshalTypeError]},
 		{"no iat", claims(1, "AT", 4, expSec, claimHCert, cborMap(t, 1, hcert)), says("iat and exp")},
 		{"no exp", claims(1, "AT", 6, iatSec, claimHCert, cborMap(t, 1, hcert)), says("iat and exp")},
 		{"no iat or exp", claims(1, "AT", claimHCert, cborMap(t, 1, hcert)), says("iat and exp")},
@@ -682,7 +694,23 @@ func hostileDCC(t testing.TB) []hostile {
 		{"family name with newline", claims(1, "AT", 4, expSec, 6, iatSec, claimHCert, cborMap(t, 1, cborMap(t,
 			"ver", "1.3.0", "nam", cborMap(t, "fn", "Muster\nfrau", "fnt", "X"), "dob", "", "r", cborArray(t, entry("r"))))), says("control")},
 		{"issuer with newline", claims(1, "AT\nDE", 4, expSec, 6, iatSec, claimHCert, cborMap(t, 1, hcert)), says("control")},
-		{"ID of 129 bytes", withEntry("r", "ci", strings.Repeat("U", 2*maxSerial+1)), says("too long")},
+		{"ID of 81 characters", withEntry("r", "ci", strings.Repeat("U", maxDCCText+1)), says("too long")},
+		{"family name of 81 characters", claims(1, "AT", 4, expSec, 6, iatSec, claimHCert, cborMap(t, 1, cborMap(t,
+			"ver", "1.3.0", "nam", cborMap(t, "fn", strings.Repeat("Ω", maxDCCText+1), "fnt", "X"), "dob", "", "r", cborArray(t, entry("r"))))), says("too long")},
+		{"issuer of 81 characters", claims(1, strings.Repeat("I", maxDCCText+1), 4, expSec, 6, iatSec, claimHCert, cborMap(t, 1, hcert)), says("too long")},
+		{"given name with a bidi override", claims(1, "AT", 4, expSec, 6, iatSec, claimHCert, cborMap(t, 1, cborMap(t,
+			"ver", "1.3.0", "nam", cborMap(t, "gn", "Erika\u202e", "fnt", "X"), "dob", "", "r", cborArray(t, entry("r"))))), says("control")},
+		{"exp NaN", claims(1, "AT", 4, math.NaN(), 6, iatSec, claimHCert, cborMap(t, 1, hcert)), says("NumericDate")},
+		{"exp +Inf", claims(1, "AT", 4, math.Inf(1), 6, iatSec, claimHCert, cborMap(t, 1, hcert)), says("NumericDate")},
+		{"iat -Inf", claims(1, "AT", 4, expSec, 6, math.Inf(-1), claimHCert, cborMap(t, 1, hcert)), says("NumericDate")},
+		{"iat negative float", claims(1, "AT", 4, expSec, 6, -1.5, claimHCert, cborMap(t, 1, hcert)), says("NumericDate")},
+		{"exp float past int64", claims(1, "AT", 4, 1e19, 6, iatSec, claimHCert, cborMap(t, 1, hcert)), says("NumericDate")},
+		{"exp integer past int64", claims(1, "AT", 4, uint64(math.MaxUint64), 6, iatSec, claimHCert, cborMap(t, 1, hcert)), as[*cbor.UnmarshalTypeError]},
+		{"iat negative integer", claims(1, "AT", 4, expSec, 6, -1, claimHCert, cborMap(t, 1, hcert)), says("major type 1")},
+		{"iat tagged", claims(1, "AT", 4, expSec, 6, cbor.Tag{Number: 1, Content: iatSec}, claimHCert, cborMap(t, 1, hcert)), says("major type 6")},
+		{"iat text", claims(1, "AT", 4, expSec, 6, "1621000000", claimHCert, cborMap(t, 1, hcert)), says("major type 3")},
+		{"exp true", claims(1, "AT", 4, true, 6, iatSec, claimHCert, cborMap(t, 1, hcert)), as[*cbor.UnmarshalTypeError]},
+		{"float exp not after float iat", claims(1, "AT", 4, float64(iatSec)+0.9, 6, float64(iatSec)+0.1, claimHCert, cborMap(t, 1, hcert)), says("exp not after iat")},
 		{"nesting past the cap in an ignored field", dccClaims(t, one("r", "ma", deep(10))), as[*cbor.MaxNestedLevelError]},
 		{"65-item ignored array", dccClaims(t, one("r", "ma", counting(t, 0x80, 65))), as[*cbor.MaxArrayElementsError]},
 		{"indefinite ignored text", dccClaims(t, one("r", "ma", cbor.RawMessage{0x7f, 0xff})), as[*cbor.IndefiniteLengthError]},

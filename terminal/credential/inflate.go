@@ -24,10 +24,17 @@ type inflater struct {
 var inflaters = sync.Pool{New: func() any { return &inflater{buf: make([]byte, MaxInflated+1)} }}
 
 // Inflate decompresses a zlib stream of at most MaxInflated bytes. Trailing
-// bytes after the stream, a bad checksum or a larger output are errors. It
+// bytes after the stream, a bad checksum, a preset dictionary or a larger
+// output are errors. It
 // uses klauspost/compress, whose decoder is faster than the standard
 // library's on these short streams (inflating was a third of parsing a card).
 func Inflate(data []byte) ([]byte, error) {
+	// FLG bit 5 (FDICT): the stream needs a preset dictionary. None is
+	// defined for our formats, and DICTID 1 (the Adler-32 of an empty one)
+	// would otherwise slip through.
+	if len(data) >= 2 && data[1]&0x20 != 0 {
+		return nil, errors.New("zlib header: a preset dictionary (FDICT) is not allowed")
+	}
 	z := inflaters.Get().(*inflater)
 	defer inflaters.Put(z)
 	z.src.Reset(data)

@@ -87,7 +87,9 @@ func parse(kind Kind, body string) (*Unverified, error) {
 	if err != nil {
 		return nil, err
 	}
-	data, err := inflateFor(kind, compressed)
+	// Every format is compressed, the EU DCC included: its common test Z2
+	// ("not compressed") is invalid.
+	data, err := Inflate(compressed)
 	if err != nil {
 		return nil, err
 	}
@@ -98,18 +100,6 @@ func parse(kind Kind, body string) (*Unverified, error) {
 		return parseDynamic(data)
 	}
 	return parseSigned(kind, data)
-}
-
-// inflateFor decompresses a payload. EU DCC allows an uncompressed COSE
-// message; our formats are always compressed. A zlib stream's first byte
-// has compression method 8 in its low bits and a window size of at most 7
-// in its high bits (0x08 to 0x78); a COSE message starts with 0x84 (array),
-// 0xd2 (tag 18) or 0xd8 (tag 61), none of which fits.
-func inflateFor(kind Kind, data []byte) ([]byte, error) {
-	if kind == KindDCC && len(data) > 0 && !(data[0]&0x0f == 8 && data[0]>>4 <= 7) {
-		return data, nil
-	}
-	return Inflate(data)
 }
 
 // parseSigned reads a COSE_Sign1 credential of one of our kinds.

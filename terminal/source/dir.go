@@ -5,10 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"image"
-	_ "image/gif" // registers the formats dir: replays
-	_ "image/jpeg"
-	_ "image/png"
-	"io"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -16,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/fuscan/fuscan/decoder/imagefile"
 	"github.com/fuscan/fuscan/terminal"
 )
 
@@ -136,30 +133,18 @@ func (s *dirSource) files() ([]string, error) {
 	return names, nil
 }
 
-// maxPixels bounds the images dir: decodes, so that a stray poster-sized
-// file cannot exhaust memory: 8192×8192.
-const maxPixels = 1 << 26
-
-// decodeFile decodes one image file after checking its size.
+// decodeFile decodes one image file, refusing one over
+// imagefile.MaxPixels (48 megapixels, what the decoder accepts) before
+// allocating it. A 16-bit PNG becomes its luma.
 func decodeFile(name string) (image.Image, error) {
 	f, err := os.Open(name)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	cfg, _, err := image.DecodeConfig(f)
+	img, _, err := imagefile.Read(f, 0)
 	if errors.Is(err, image.ErrFormat) {
 		return nil, errors.New("not a PNG, JPEG or GIF image")
 	}
-	if err != nil {
-		return nil, err
-	}
-	if cfg.Width <= 0 || cfg.Height <= 0 || int64(cfg.Width)*int64(cfg.Height) > maxPixels {
-		return nil, fmt.Errorf("image of %d×%d pixels: want 1 to %d pixels", cfg.Width, cfg.Height, maxPixels)
-	}
-	if _, err := f.Seek(0, io.SeekStart); err != nil {
-		return nil, err
-	}
-	img, _, err := image.Decode(f)
 	return img, err
 }

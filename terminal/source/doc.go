@@ -34,7 +34,10 @@
 //
 // # Caveats
 //
-// dir: renders each page of a PDF to an *image.Gray at 150 DPI with
+// dir: reads images with package decoder/imagefile: one over 48 megapixels
+// is skipped with a log line before its pixels are read, and a 16-bit PNG
+// becomes the luma of its pixels, an *image.Gray, its colour lost. dir:
+// renders each page of a PDF to an *image.Gray at 150 DPI with
 // package decoder/pdf (pdf.Render), within its default bounds: 32 MiB a
 // file, 50 pages, 40 megapixels a page, 10 seconds of rendering. The pages
 // are rendered again at every pass; a build without cgo has no MuPDF and

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"image"
+	"image/draw"
 	"image/png"
 	"io"
 	"log/slog"
@@ -546,5 +547,54 @@ func TestIsReplay(t *testing.T) {
 		if got := source.IsReplay(s); got != want {
 			t.Errorf("IsReplay(%s) = %v, want %v", url, got, want)
 		}
+	}
+}
+
+// TestDir16Bit replays a 16-bit PNG as the luma of its pixels, an
+// *image.Gray on which the decoder reads the code, without the 16-bit
+// copy image/png would make (8 bytes a pixel); and a poster of finder
+// patterns, which is just another frame here.
+func TestDir16Bit(t *testing.T) {
+	dir := t.TempDir()
+	code, err := qrcard.Image("FSC1:SIXTEEN-BITS", &qrcard.ImageOptions{ModulePx: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	img := image.NewRGBA64(image.Rect(0, 0, 1600, 1200))
+	draw.Draw(img, img.Rect, image.White, image.Point{}, draw.Src)
+	draw.Draw(img, code.Rect.Add(image.Pt(500, 300)), code, image.Point{}, draw.Src)
+	for name, m := range map[string]image.Image{"a-16bit.png": img, "b-poster.png": scene.Poster(720, 720, 2)} {
+		var b bytes.Buffer
+		if err := png.Encode(&b, m); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, name), b.Bytes(), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var log bytes.Buffer
+	s, err := source.Open("dir:"+dir+"?fps=max", options(&log, nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	frames, err := collect(t, s, -1)
+	runtime.ReadMemStats(&after)
+	if err != nil || len(frames) != 2 {
+		t.Fatalf("got %d frames, %v; want 2\n%s", len(frames), err, log.String())
+	}
+	gray, ok := frames[0].Image.(*image.Gray)
+	if !ok || gray.Rect != img.Rect {
+		t.Fatalf("16-bit PNG: got a %T of %v, want an *image.Gray of %v", frames[0].Image, frames[0].Image.Bounds(), img.Rect)
+	}
+	pixels := uint64(1600*1200 + 720*720)
+	n := after.TotalAlloc - before.TotalAlloc
+	if n > 3*pixels {
+		t.Errorf("allocated %.1f bytes a pixel, want under 3", float64(n)/float64(pixels))
+	}
+	t.Logf("%.1f bytes a pixel allocated", float64(n)/float64(pixels))
+	if codes, err := decoder.New(nil).Decode(gray); err != nil || len(codes) != 1 || codes[0].Text != "FSC1:SIXTEEN-BITS" {
+		t.Errorf("decoding the frame: got %+v, %v; want its code", codes, err)
 	}
 }

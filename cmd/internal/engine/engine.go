@@ -14,6 +14,12 @@
 // A trust snapshot marked demo trusts keys whose private halves are
 // published: Open logs a warning, and Health and the metrics say so, for as
 // long as it is in use.
+//
+// A store that is damaged but readable (an invalid meta page, seqs
+// skipped, a broken chain: boltstore.Damage) is opened and used, so that
+// the terminal keeps deciding; the store logs the damage at Open, and
+// Health and the metrics report it until the records concerned are
+// purged. A store that cannot be read safely fails Open.
 package engine
 
 import (
@@ -116,7 +122,6 @@ type Engine struct {
 	lastErr    string
 	purged     int
 	lastUpdate wire.Report // the outcome of the last update bundle
-	hubAhead   uint64      // the hub holds records up to it that the log has lost; 0: none
 }
 
 // sourceState is what the source is doing.

@@ -3,6 +3,7 @@ package engine
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"image/jpeg"
@@ -19,6 +20,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	bolt "go.etcd.io/bbolt"
 
 	firmwareconfig "github.com/fuscan/fuscan/firmware-config"
 	"github.com/fuscan/fuscan/internal/race"
@@ -166,8 +169,12 @@ func TestSourceRetry(t *testing.T) {
 	if _, m := get(t, srv.URL+"/metrics"); !strings.Contains(m, "fuscan_source_up 0") || !strings.Contains(m, "fuscan_healthy 0") {
 		t.Errorf("/metrics lacks fuscan_source_up 0 and fuscan_healthy 0:\n%s", grep(m, "fuscan_"))
 	}
-	// The device appears: the next retry runs it.
-	if err := os.WriteFile(missing, []byte("FSC1:NOT A CODE\n"), 0o600); err != nil {
+	// The device appears, whole (a rename: a retry must not find it
+	// empty): the next retry runs it.
+	if err := os.WriteFile(missing+".new", []byte("FSC1:NOT A CODE\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(missing+".new", missing); err != nil {
 		t.Fatal(err)
 	}
 	waitFor(t, e, func(h Health) bool { return h.Decisions == 1 })
@@ -453,7 +460,9 @@ func TestDemoSource(t *testing.T) {
 		t.Skip("renders hundreds of frames: minutes under the race detector")
 	}
 	rec := &recorder{}
-	e := open(t, Options{Config: config(t, "demo:?fps=max&width=640&height=360"), Outputs: []terminal.Output{rec}})
+	var previewed atomic.Int64
+	e := open(t, Options{Config: config(t, "demo:?fps=max&width=640&height=360"), Outputs: []terminal.Output{rec},
+		Frames: func(terminal.Frame) { previewed.Add(1) }})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error)
 	go func() { done <- e.Run(ctx) }()
@@ -474,6 +483,10 @@ func TestDemoSource(t *testing.T) {
 	}
 	if n, _, err := e.Store().Verify(); err != nil || n != uint64(len(rec.all())) {
 		t.Errorf("Verify = %d, %v; want the %d decisions shown", n, err, len(rec.all()))
+	}
+	// Every frame the pipeline saw passed the preview first.
+	if st := e.Pipeline().Stats(); previewed.Load() < int64(st.Frames) || st.Frames == 0 {
+		t.Errorf("%d frames previewed, %d reached the pipeline", previewed.Load(), st.Frames)
 	}
 }
 
@@ -532,5 +545,88 @@ func TestMJPEGCamera(t *testing.T) {
 		if got[i].Verdict != c.Verdict.String() || got[i].Reason != c.Reason {
 			t.Errorf("%s: %s %s, want %v %s", c.Label, got[i].Verdict, got[i].Reason, c.Verdict, c.Reason)
 		}
+	}
+}
+
+// breakRecord makes record 3 unreadable.
+func breakRecord(t *testing.T, path string) {
+	db, err := bolt.Open(path, 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	err = db.Update(func(tx *bolt.Tx) error {
+		return tx.Bucket([]byte("log")).Put(binary.BigEndian.AppendUint64(nil, 3), []byte("rot"))
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// breakNewestMeta changes 4 bytes of the meta page of the newest commit:
+// bbolt falls back to the older one, a commit behind.
+func breakNewestMeta(t *testing.T, path string) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	page := int(binary.NativeEndian.Uint32(b[16+8:])) // page 0's page size
+	txid := func(i int) uint64 { return binary.NativeEndian.Uint64(b[i*page+16+48:]) }
+	newest := 0
+	if txid(1) > txid(0) {
+		newest = 1
+	}
+	copy(b[newest*page+16+16:], "\xde\xad\xbe\xef")
+	if err := os.WriteFile(path, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestDamagedStore: a terminal whose store was damaged while it was off
+// starts, says so in Health and the metrics, and keeps deciding without
+// reusing a seq.
+func TestDamagedStore(t *testing.T) {
+	cases := sample.Cases(at)
+	for _, tt := range []struct {
+		name   string
+		damage func(t *testing.T, path string) // as a failing disk might
+		reason string
+		chain  bool // the chain is still whole
+	}{
+		{"unreadable record", breakRecord, "chain broken at seq 3", false},
+		{"newest meta page", breakNewestMeta, "meta page", true},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg := config(t, "stdin:")
+			e := open(t, Options{Config: cfg})
+			for _, c := range cases[:6] {
+				e.Pipeline().Submit(context.Background(), c.Text, at)
+			}
+			if h := e.Health(); h.LastSeq != 6 || !h.OK {
+				t.Fatalf("before the damage: %+v, want ok with 6 records", h)
+			}
+			e.Close()
+			tt.damage(t, filepath.Join(cfg.Data, StoreFile))
+
+			rec := &recorder{}
+			e = open(t, Options{Config: cfg, Outputs: []terminal.Output{rec}})
+			h := e.Health()
+			if h.OK || !h.StoreDamaged || h.ChainOK != tt.chain || h.StoreCopy == "" ||
+				!strings.Contains(strings.Join(h.Reasons, "\n"), tt.reason) {
+				t.Errorf("Health = %+v, want not ok, damaged, chain ok %v, a copy, a reason naming %q", h, tt.chain, tt.reason)
+			}
+			srv := httptest.NewServer(e.Handler())
+			defer srv.Close()
+			_, m := get(t, srv.URL+"/metrics")
+			for _, line := range []string{"fuscan_store_damaged 1", fmt.Sprintf("fuscan_log_chain_ok %v", b2f(tt.chain)), "fuscan_healthy 0"} {
+				if !strings.Contains(m, line+"\n") {
+					t.Errorf("/metrics lacks %q:\n%s", line, grep(m, "fuscan_"))
+				}
+			}
+			e.Pipeline().Submit(context.Background(), cases[6].Text, at)
+			if got := rec.all(); len(got) != 1 || got[0].Seq <= 6 {
+				t.Errorf("decisions after the damage %+v, want one logged past seq 6", got)
+			}
+		})
 	}
 }

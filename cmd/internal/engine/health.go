@@ -35,6 +35,14 @@ type Health struct {
 	LogErrors uint64 `json:"log_errors"`
 	Purged    int    `json:"purged"` // records purged past retention since start
 
+	// StoreDamaged is true while the store holds or showed damage: an
+	// invalid meta page at start, seqs skipped, a broken chain (see
+	// boltstore.Damage); Reasons say what, and where the copy is.
+	StoreDamaged bool   `json:"store_damaged"`
+	ChainOK      bool   `json:"log_chain_ok"`              // no break in the chain on record
+	SkippedSeqs  uint64 `json:"log_skipped_seqs,omitzero"` // seqs skipped after damage: records there may be lost
+	StoreCopy    string `json:"store_copy,omitempty"`      // the copy of the damaged file set aside at start
+
 	TrustVersion uint64    `json:"trust_version"`
 	TrustExpires time.Time `json:"trust_expires,omitzero"`
 	TrustStale   bool      `json:"trust_stale"`
@@ -69,8 +77,10 @@ type SyncHealth struct {
 }
 
 // Health reports the terminal's state. It is not OK while the source is
-// failing, the store cannot be read or is over its cap, the last commit
-// failed, the trust data is stale, or the clock is below its floor.
+// failing, the store cannot be read, is damaged or is over its cap, the
+// last commit failed, the trust data is stale, or the clock is below its
+// floor. A damaged store still decides and logs: Health says so until
+// the damage is purged.
 func (e *Engine) Health() Health { return e.health(e.pipeline.Stats()) }
 
 // health is Health from the pipeline's stats st.
@@ -98,6 +108,9 @@ func (e *Engine) health(st terminal.Stats) Health {
 			reasons = append(reasons, "store over its size cap: sync or purge it")
 		}
 	}
+	d := e.store.Damage()
+	h.StoreDamaged, h.ChainOK, h.SkippedSeqs, h.StoreCopy = !d.Sound(), d.ChainOK(), d.Skipped(), d.Copy
+	reasons = append(reasons, d.Problems()...)
 	if e.commitFailed.Load() {
 		reasons = append(reasons, "the last decision could not be logged")
 	}
@@ -109,11 +122,8 @@ func (e *Engine) health(st terminal.Stats) Health {
 	}
 	if e.link != nil {
 		h.Sync = e.syncHealth(now, t)
-		switch {
-		case h.Sync.Clock == "skewed":
+		if h.Sync.Clock == "skewed" {
 			reasons = append(reasons, fmt.Sprintf("clock %.0f s away from the hub's", h.Sync.HubSkew))
-		case e.hubAheadOf() != 0:
-			reasons = append(reasons, fmt.Sprintf("the hub holds records up to %d that this log does not: records were lost here", e.hubAheadOf()))
 		}
 	}
 	h.OK, h.Reasons = len(reasons) == 0, reasons
@@ -139,12 +149,6 @@ func (e *Engine) syncHealth(now time.Time, t *terminal.Trust) *SyncHealth {
 	}
 	e.mu.Unlock()
 	return s
-}
-
-func (e *Engine) hubAheadOf() uint64 {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	return e.hubAhead
 }
 
 // Handler serves /healthz (JSON, 503 when not OK), /metrics (Prometheus

@@ -104,23 +104,18 @@ func (e *Engine) applyRemote(r firmwareconfig.Remote) {
 }
 
 // acked takes the hub's view from each ack: the highest seq it holds for
-// this device, which the log must never fall behind.
+// this device, which the log must never fall behind. A log behind it lost
+// records (a damaged or restored store): it skips to it, so that no seq
+// the hub holds is used again, and reports the gap as damage.
 func (e *Engine) acked(a wire.Ack) {
 	c, err := e.store.Counters()
 	if err != nil || a.Held <= c.LastSeq {
-		e.setBehind(0)
 		return
 	}
-	e.setBehind(a.Held)
-}
-
-func (e *Engine) setBehind(held uint64) {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	if held != 0 && e.hubAhead == 0 {
-		e.logger.Error("the hub holds records this log does not: records were lost here", "hub_held", held)
+	why := fmt.Sprintf("the hub holds records up to %d for this device; this log ended at %d", a.Held, c.LastSeq)
+	if _, err := e.store.SkipTo(a.Held, why); err != nil {
+		e.logger.Error("the log is behind the hub and could not skip ahead", "hub_held", a.Held, "err", err)
 	}
-	e.hubAhead = held
 }
 
 // status is what the device reports in its retained status.

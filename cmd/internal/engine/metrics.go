@@ -10,8 +10,13 @@ import (
 // counted twice and the decision path does no metrics work.
 type collector struct{ e *Engine }
 
+// descs holds every descriptor desc made, for Describe.
+var descs []*prometheus.Desc
+
 func desc(name, help string, labels ...string) *prometheus.Desc {
-	return prometheus.NewDesc("fuscan_"+name, help, labels, nil)
+	d := prometheus.NewDesc("fuscan_"+name, help, labels, nil)
+	descs = append(descs, d)
+	return d
 }
 
 var (
@@ -27,6 +32,9 @@ var (
 	descBacklog    = desc("log_backlog_records", "Records the hub has not acknowledged.")
 	descStoreBytes = desc("store_bytes", "Size of the store.")
 	descOverCap    = desc("store_over_cap", "1 when the store is over its size cap.")
+	descDamaged    = desc("store_damaged", "1 while the store holds or showed damage: an invalid meta page at start, skipped seqs, a broken chain.")
+	descChainOK    = desc("log_chain_ok", "0 while a break in the scan log's chain is on record.")
+	descSkipped    = desc("log_skipped_seqs", "Seqs skipped after damage so that none is used twice: records there may be lost.")
 	descTrustVer   = desc("trust_version", "Version of the trust snapshot in use.")
 	descTrustAge   = desc("trust_age_seconds", "Age of the trust snapshot (since it was issued).")
 	descTrustLeft  = desc("trust_expires_in_seconds", "Time until the trust snapshot expires; negative once it has.")
@@ -47,10 +55,7 @@ var (
 // happens to have (the sync metrics appear with a broker, the last update
 // after the first bundle).
 func (c *collector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{descDecisions, descFrames, descDropped, descDecodeErrs, descDuplicates,
-		descLogErrors, descOutErrors, descLatency, descLastSeq, descBacklog, descStoreBytes, descOverCap,
-		descTrustVer, descTrustAge, descTrustLeft, descTrustDemo, descSourceUp, descHealthy,
-		descSyncUp, descOldest, descDrainRate, descLastAck, descClockSkewed, descUpdateVer, descLastUpdate} {
+	for _, d := range descs {
 		ch <- d
 	}
 }
@@ -90,6 +95,9 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 	gauge(descBacklog, float64(h.Backlog))
 	gauge(descStoreBytes, float64(h.StoreSize))
 	gauge(descOverCap, b2f(h.OverCap))
+	gauge(descDamaged, b2f(h.StoreDamaged))
+	gauge(descChainOK, b2f(h.ChainOK))
+	gauge(descSkipped, float64(h.SkippedSeqs))
 	now := e.now()
 	t := e.verifier.Trust()
 	gauge(descTrustVer, float64(t.Version))

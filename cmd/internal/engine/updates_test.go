@@ -169,3 +169,27 @@ func demoSnapshot(t *testing.T, version int) []byte {
 	}
 	return []byte(s)
 }
+
+// TestHubWitness: an ack saying the hub holds more of this device's log
+// than the log itself makes the log skip past it, never reuse those seqs,
+// and report it.
+func TestHubWitness(t *testing.T) {
+	opts, _ := rooted(t)
+	rec := &recorder{}
+	opts.Outputs = []terminal.Output{rec}
+	e := open(t, opts)
+	card := caseOf("green card").Text
+	decide(t, e, rec, card)
+	e.acked(wire.Ack{Held: 1, Time: at})
+	if h := e.Health(); !h.OK {
+		t.Fatalf("a hub that holds what the log holds: health %v", h.Reasons)
+	}
+	e.acked(wire.Ack{Held: 50, Time: at})
+	if r := decide(t, e, rec, card); r.Seq != 51 {
+		t.Errorf("next record seq %d, want 51", r.Seq)
+	}
+	h := e.Health()
+	if h.OK || h.SkippedSeqs != 49 || !strings.Contains(strings.Join(h.Reasons, "; "), "the hub holds records up to 50") {
+		t.Errorf("health %+v, want a gap 2-50 reported", h)
+	}
+}

@@ -6,12 +6,15 @@ package pdftest
 
 import (
 	"bytes"
+	"compress/zlib"
 	_ "embed"
 	"fmt"
+	"image"
 	"io"
 	"strings"
 	"testing"
 
+	"github.com/fuscan/fuscan/decoder/scene"
 	"github.com/fuscan/fuscan/qrcard"
 )
 
@@ -37,18 +40,53 @@ type Page struct {
 
 // Pages returns a minimal PDF of pages with a correct xref table.
 func Pages(pages []Page) []byte {
-	var objs []string
 	kids := make([]string, len(pages))
 	for i := range pages {
 		kids[i] = fmt.Sprintf("%d 0 R", 3+2*i)
 	}
-	objs = append(objs, "<< /Type /Catalog /Pages 2 0 R >>",
-		fmt.Sprintf("<< /Type /Pages /Kids [%s] /Count %d >>", strings.Join(kids, " "), len(pages)))
+	objs := []string{"<< /Type /Catalog /Pages 2 0 R >>",
+		fmt.Sprintf("<< /Type /Pages /Kids [%s] /Count %d >>", strings.Join(kids, " "), len(pages))}
 	for i, p := range pages {
 		objs = append(objs,
 			fmt.Sprintf("<< /Type /Page /Parent 2 0 R /MediaBox [0 0 %g %g] /Contents %d 0 R >>", p.W, p.H, 4+2*i),
-			fmt.Sprintf("<< /Length %d >>\nstream\n%s\nendstream", len(p.Content), p.Content))
+			stream("", p.Content))
 	}
+	return document(objs)
+}
+
+// Image returns a one-page PDF whose page is img at dpi, an 8-bit
+// DeviceGray image compressed with Flate: a scan, or a poster, as a
+// document.
+func Image(img *image.Gray, dpi float64) []byte {
+	var z bytes.Buffer
+	zw := zlib.NewWriter(&z)
+	b := img.Bounds()
+	for y := b.Min.Y; y < b.Max.Y; y++ {
+		zw.Write(img.Pix[img.PixOffset(b.Min.X, y):img.PixOffset(b.Max.X, y)])
+	}
+	zw.Close()
+	w, h := float64(b.Dx())*72/dpi, float64(b.Dy())*72/dpi
+	return document([]string{
+		"<< /Type /Catalog /Pages 2 0 R >>",
+		"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+		fmt.Sprintf("<< /Type /Page /Parent 2 0 R /MediaBox [0 0 %g %g] /Resources << /XObject << /Im0 5 0 R >> >> /Contents 4 0 R >>", w, h),
+		stream("", fmt.Sprintf("q %g 0 0 %g 0 0 cm /Im0 Do Q", w, h)),
+		stream(fmt.Sprintf("/Type /XObject /Subtype /Image /Width %d /Height %d /ColorSpace /DeviceGray /BitsPerComponent 8 /Filter /FlateDecode", b.Dx(), b.Dy()), z.String()),
+	})
+}
+
+// stream returns a stream object of data, its dictionary holding entries
+// besides /Length.
+func stream(entries, data string) string {
+	if entries != "" {
+		entries += " "
+	}
+	return fmt.Sprintf("<< %s/Length %d >>\nstream\n%s\nendstream", entries, len(data), data)
+}
+
+// document returns the PDF of objs, numbered from 1, the first the
+// catalog, with a correct xref table.
+func document(objs []string) []byte {
 	var b bytes.Buffer
 	b.WriteString("%PDF-1.4\n")
 	offsets := make([]int, len(objs))
@@ -113,7 +151,8 @@ func BrokenXref(doc []byte) []byte {
 }
 
 // Seeds returns the seeds of the PDF fuzz targets: a card, half of it,
-// hand-written pages with and without a code, and the encrypted fixtures.
+// hand-written pages with and without a code, the encrypted fixtures, and
+// an image of a poster of finder patterns (scene.Poster).
 func Seeds(tb testing.TB) [][]byte {
 	card := Cards(tb, qrcard.WriteCardPDF, []qrcard.Card{{Text: "FSC1:FUZZ"}})
 	return [][]byte{
@@ -123,5 +162,6 @@ func Seeds(tb testing.TB) [][]byte {
 		Pages([]Page{{120, 120, QR(tb, "FSC1:FUZZ", 10, 110, 100)}}),
 		Encrypted,
 		EncryptedNoUserPassword,
+		Image(scene.Poster(400, 400, 2), 72),
 	}
 }
