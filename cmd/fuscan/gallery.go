@@ -29,14 +29,7 @@ func runGallery(ctx context.Context, a fyne.App, u firmwareconfig.UI, o options,
 		}
 	}
 	g := ui.NewGallery(u.Language, u.Elderly)
-	w := a.NewWindow("fuscan gallery")
-	w.SetPadded(false)
-	w.SetContent(g.Content())
-	if o.windowed {
-		w.Resize(fyne.NewSize(float32(o.width), float32(o.height)))
-	} else {
-		w.SetFullScreen(true)
-	}
+	w := newWindow(a, "fuscan gallery", g.Content(), o)
 	show := func(n int) {
 		i = (n + len(states)) % len(states)
 		g.Show(states[i])

@@ -253,14 +253,7 @@ func runKiosk(ctx context.Context, a fyne.App, cfg firmwareconfig.Config, o opti
 		defer srv.Close()
 	}
 
-	w := a.NewWindow("fuscan " + cfg.Device)
-	w.SetPadded(false)
-	w.SetContent(k.Content())
-	if o.windowed {
-		w.Resize(fyne.NewSize(float32(o.width), float32(o.height)))
-	} else {
-		w.SetFullScreen(true)
-	}
+	w := newWindow(a, "fuscan "+cfg.Device, k.Content(), o)
 	engineDone := make(chan struct{})
 	go func() {
 		defer close(engineDone)
@@ -288,6 +281,20 @@ func runKiosk(ctx context.Context, a fyne.App, cfg firmwareconfig.Config, o opti
 	st := e.Pipeline().Stats()
 	logger.Info("kiosk stopped", "decisions", st.Decisions, "frames", st.Frames, "dropped", st.Dropped)
 	return exitOK
+}
+
+// newWindow returns a window of content: full screen, or with --windowed
+// a window of --width by --height.
+func newWindow(a fyne.App, title string, content fyne.CanvasObject, o options) fyne.Window {
+	w := a.NewWindow(title)
+	w.SetPadded(false)
+	w.SetContent(content)
+	if o.windowed {
+		w.Resize(fyne.NewSize(float32(o.width), float32(o.height)))
+	} else {
+		w.SetFullScreen(true)
+	}
+	return w
 }
 
 // showAndRun shows w and runs the app until it quits: the window is
