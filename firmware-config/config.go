@@ -88,6 +88,71 @@ type Config struct {
 	// MQTT is read by the uplink of the scan log and the downlink of
 	// updates.
 	MQTT MQTT `json:"mqtt,omitzero"`
+	// UI is read by the kiosk (cmd/fuscan); fuscand ignores it.
+	UI UI `json:"ui,omitzero"`
+}
+
+// UI is the kiosk's screen, sound and admin settings. The zero value is
+// a working kiosk: Chinese, normal text, results for DefaultResultTime,
+// no camera preview, sound on, and an admin panel that stays locked
+// until a PIN hash is set.
+type UI struct {
+	// Language is the screens' language, a file of the kiosk's
+	// translations: zh-CN or en. Empty: DefaultLanguage.
+	Language string `json:"language,omitempty"`
+	// Elderly starts the kiosk in elderly mode (关怀模式): text at least
+	// 1.5 times larger, results held twice as long, spoken prompts.
+	Elderly bool `json:"elderly,omitempty"`
+	// ResultTime is how long a result stays on screen before the scan
+	// screen returns (a different code replaces it at once). Zero:
+	// DefaultResultTime.
+	ResultTime Duration `json:"result_time,omitempty"`
+	// Preview shows the live camera image on the scan screen, for
+	// setting the camera up. Off by default: passers-by are filmed, not
+	// shown.
+	Preview bool `json:"preview,omitempty"`
+	// Mute turns the sounds and spoken prompts off.
+	Mute bool `json:"mute,omitempty"`
+	// AdminPINHash is the salted slow hash of the admin panel's PIN,
+	// as "fuscan --hash-pin" prints it; the PIN itself is never stored.
+	// Empty: the admin panel cannot be opened.
+	AdminPINHash string `json:"admin_pin_hash,omitempty"`
+	// TrustWarnAge is the age of the trust data or revocation list past
+	// which the status bar shows it in amber (past its expiry: red).
+	// Zero: DefaultTrustWarnAge.
+	TrustWarnAge Duration `json:"trust_warn_age,omitempty"`
+}
+
+// Defaults of the UI fields left zero.
+const (
+	DefaultLanguage     = "zh-CN"
+	DefaultResultTime   = 3 * time.Second
+	DefaultTrustWarnAge = 7 * 24 * time.Hour
+)
+
+// WithDefaults returns u with the defaults in place of zero fields.
+func (u UI) WithDefaults() UI {
+	u.Language = cmp.Or(u.Language, DefaultLanguage)
+	u.ResultTime = cmp.Or(u.ResultTime, Duration(DefaultResultTime))
+	u.TrustWarnAge = cmp.Or(u.TrustWarnAge, Duration(DefaultTrustWarnAge))
+	return u
+}
+
+var languagePattern = regexp.MustCompile(`^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$`)
+
+// Validate reports the first UI field out of range.
+func (u UI) Validate() error {
+	switch {
+	case u.Language != "" && !languagePattern.MatchString(u.Language):
+		return fmt.Errorf("ui.language %q: want a language tag such as zh-CN or en", u.Language)
+	case u.ResultTime < 0:
+		return fmt.Errorf("ui.result_time %v: want a positive duration", time.Duration(u.ResultTime))
+	case u.TrustWarnAge < 0:
+		return fmt.Errorf("ui.trust_warn_age %v: want a positive duration", time.Duration(u.TrustWarnAge))
+	case u.AdminPINHash != "" && !strings.HasPrefix(u.AdminPINHash, "$argon2id$"):
+		return errors.New("ui.admin_pin_hash: want the hash \"fuscan --hash-pin\" prints ($argon2id$...), never the PIN itself")
+	}
+	return nil
 }
 
 // MQTT is how a terminal reaches its hub.
@@ -259,6 +324,7 @@ func (c Config) WithDefaults() Config {
 	c.RetentionDays = cmp.Or(c.RetentionDays, DefaultRetentionDays)
 	c.Listen = cmp.Or(c.Listen, DefaultListen)
 	c.MQTT.Tenant = cmp.Or(c.MQTT.Tenant, DefaultTenant)
+	c.UI = c.UI.WithDefaults()
 	c.Keys, c.MQTT.Roots = slices.Clone(c.Keys), slices.Clone(c.MQTT.Roots)
 	return c
 }
@@ -296,5 +362,5 @@ func (c Config) Validate() error {
 	case c.DecodeBudget < 0:
 		return fmt.Errorf("decode_budget %v: want a positive duration", time.Duration(c.DecodeBudget))
 	}
-	return nil
+	return c.UI.Validate()
 }

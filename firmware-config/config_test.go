@@ -52,6 +52,9 @@ func TestSchema(t *testing.T) {
 	if got, want := keys(schema.Properties["mqtt"].Properties), tags(reflect.TypeFor[MQTT]()); !slices.Equal(got, want) {
 		t.Errorf("schema mqtt properties %v, MQTT fields %v", got, want)
 	}
+	if got, want := keys(schema.Properties["ui"].Properties), tags(reflect.TypeFor[UI]()); !slices.Equal(got, want) {
+		t.Errorf("schema ui properties %v, UI fields %v", got, want)
+	}
 	if got := schema.Properties["profile"].Enum; !slices.Equal(got, []string{"kiosk", "transit", "handheld", "demo"}) && !slices.Equal(slices.Sorted(slices.Values(got)), Profiles()) {
 		t.Errorf("schema profile enum %v, profiles %v", got, Profiles())
 	}
@@ -168,6 +171,10 @@ func TestValidate(t *testing.T) {
 		{func(c *Config) { c.RetentionDays = -1 }, "retention_days"},
 		{func(c *Config) { c.MaxStoreMB = -1 }, "max_store_mb"},
 		{func(c *Config) { c.DecodeBudget = -1 }, "decode_budget"},
+		{func(c *Config) { c.UI.Language = "Chinese" }, `ui.language "Chinese"`},
+		{func(c *Config) { c.UI.ResultTime = -1 }, "ui.result_time"},
+		{func(c *Config) { c.UI.TrustWarnAge = -1 }, "ui.trust_warn_age"},
+		{func(c *Config) { c.UI.AdminPINHash = "1234" }, "never the PIN itself"},
 	}
 	for _, tc := range cases {
 		c := good
@@ -258,4 +265,28 @@ func FuzzParseRemote(f *testing.F) {
 			t.Fatalf("a remote config that passed makes an invalid config: %v", err)
 		}
 	})
+}
+
+// TestUIDefaults: a config without a ui section is a working kiosk, and
+// every default the schema documents is the one applied.
+func TestUIDefaults(t *testing.T) {
+	got := Config{}.WithDefaults().UI
+	want := UI{Language: "zh-CN", ResultTime: Duration(3 * time.Second), TrustWarnAge: Duration(168 * time.Hour)}
+	if got != want {
+		t.Errorf("Config{}.WithDefaults().UI = %+v, want %+v", got, want)
+	}
+	set := UI{Language: "en", ResultTime: Duration(time.Second), TrustWarnAge: Duration(time.Hour)}
+	if got := set.WithDefaults(); got != set {
+		t.Errorf("WithDefaults changed set fields: %+v, want %+v", got, set)
+	}
+	c, err := Parse([]byte(`{"profile": "demo", "ui": {"language": "en", "elderly": true, "result_time": "5s"}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.UI.Language != "en" || !c.UI.Elderly || c.UI.ResultTime != Duration(5*time.Second) {
+		t.Errorf("Parse ui = %+v, want en, elderly, 5s", c.UI)
+	}
+	if _, err := Parse([]byte(`{"ui": {"pin": "1234"}}`)); err == nil {
+		t.Error(`Parse({"ui": {"pin": ...}}) = nil error, want the unknown field refused`)
+	}
 }

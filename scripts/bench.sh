@@ -2,7 +2,10 @@
 # Prints fuscan's benchmark figures: per-format verification time against
 # the bare signature check of the same credential (the overhead must stay
 # under 10% for an SM2 福码卡), the all-core batch rate (target 8000 SM2
-# cards a second), and the QR/PDF renderers.
+# cards a second), the QR/PDF renderers, the decoder, the terminal's
+# durable decisions, and the kiosk: logged decision to pixels (target p99
+# 50 ms), its memory against a bare Fyne window, its CPU with the demo
+# camera running.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=$(mktemp)
@@ -60,3 +63,9 @@ go test -run '^$' -bench '^BenchmarkHub$' -benchtime 1x ./cmd/fuscan-hub/ | grep
 echo
 echo "sync: a 150,000-record backlog drained from fuscand to fuscan-hub through Mosquitto (hub fsync before each ack; target 5 s), raw paho QoS 1 publishes to the same broker, and frame-to-logged-verdict p50/p99 at the camera during the drain (target p99 50 ms):"
 go test -run '^$' -bench '^BenchmarkDrain(Latency)?$' -benchtime 1x ./e2e/ | grep -E '^Benchmark'
+
+echo
+echo "kiosk: Show to a rendered frame with Fyne's software painter at 1024x600 (the screen's own share of the latency):"
+go test -run '^$' -bench '^BenchmarkShowToPixels$' -benchtime 100x ./ui/ | grep -E '^Benchmark'
+echo "kiosk: the real window under Xvfb in demo mode for ${KIOSK_SECONDS:=120} s (KIOSK_SECONDS=3600 for the hour): logged decision to pixels, RSS against a bare Fyne window, CPU:"
+FUSCAN_BENCH_SECONDS=$KIOSK_SECONDS go test -count=1 -v -run '^TestKioskBench$' -timeout 2h ./cmd/fuscan/ | grep -E '^bench:'
