@@ -16,9 +16,9 @@ FUZZTIME ?= 20s
 ## Under Xvfb, Ctrl-C must stop the kiosk before the X server, which would die of it at once
 ## (X servers catch SIGINT): xvfb-run runs in its own session, and Ctrl-C becomes a SIGTERM to the
 ## kiosk alone; once it has closed its store, xvfb-run ends Xvfb.
-# TODO(hub): add --hub embedded to KIOSK_DEMO once cmd/fuscan/hub.go runs the hub and its broker, so
-# that the status bar shows sync working (backlog going to zero).
-KIOSK_DEMO = --profile demo --data .run/demo --log-level warn
+## The kiosk's demo runs a fuscan-hub with its broker in the same process (--hub embedded, data under
+## .run/demo/hub), so that the status bar shows sync working: online, the backlog going to zero.
+KIOSK_DEMO = --profile demo --data .run/demo --log-level warn --hub embedded
 run: deps
 	@if [ -n "$$DISPLAY$$WAYLAND_DISPLAY" ]; then \
 		echo "building the kiosk (the first build takes a few minutes)..."; \

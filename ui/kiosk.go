@@ -153,8 +153,7 @@ func newKiosk(opts Options, c clock, do func(func())) *Kiosk {
 		opts.Logger = slog.Default()
 	}
 	k := &Kiosk{opts: opts, clock: c, do: do, lang: supported(opts.Language), elderly: opts.Elderly}
-	k.prev = newPreview(do)
-	k.prev.set(opts.Preview)
+	k.prev = newPreview(do, opts.Preview)
 	k.scan = newScanScreen(k.prev)
 	k.results = map[terminal.Verdict]*resultScreen{}
 	layers := []fyne.CanvasObject{nil}

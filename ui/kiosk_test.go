@@ -361,7 +361,7 @@ func buttonNamed(t *testing.T, c fyne.CanvasObject, text string) *widget.Button 
 
 func TestPreview(t *testing.T) {
 	var queued []func()
-	p := newPreview(func(f func()) { queued = append(queued, f) })
+	p := newPreview(func(f func()) { queued = append(queued, f) }, false)
 	src := image.NewGray(image.Rect(0, 0, 1280, 720))
 	for i := range src.Pix {
 		src.Pix[i] = 200

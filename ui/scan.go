@@ -75,13 +75,16 @@ type preview struct {
 	do      func(func()) // runs on the UI goroutine
 }
 
-func newPreview(do func(func())) *preview {
+func newPreview(do func(func()), on bool) *preview {
 	p := &preview{front: image.NewNRGBA(image.Rect(0, 0, previewW, previewH)),
 		back: image.NewNRGBA(image.Rect(0, 0, previewW, previewH)), do: do}
 	p.image = canvas.NewImageFromImage(p.front)
 	p.image.FillMode = canvas.ImageFillContain
 	p.image.ScaleMode = canvas.ImageScaleFastest
-	p.image.Hide()
+	// The fields, not Show or Hide: the image is in no canvas yet, and
+	// Fyne's headless driver cannot repaint one that is in none.
+	p.image.Hidden = !on
+	p.on.Store(on)
 	return p
 }
 

@@ -14,7 +14,6 @@ import (
 
 	"github.com/fuscan/fuscan/cmd/internal/engine"
 	"github.com/fuscan/fuscan/terminal"
-	"github.com/fuscan/fuscan/terminal/gate"
 )
 
 // actions are the admin panel's commands on a running engine.
@@ -33,16 +32,8 @@ func (a *actions) SyncNow() error {
 	return nil
 }
 
-// TestGate opens the gate once with a second handle on it: exec and http
-// gates take it; a GPIO line the engine holds reports busy.
-func (a *actions) TestGate() error {
-	g, err := gate.Parse(a.e.Config().Gate)
-	if err != nil {
-		return err
-	}
-	d := &terminal.Decision{Verdict: terminal.Pass, Reason: terminal.OK, At: a.now()}
-	return g.Show(context.Background(), d, &terminal.Record{})
-}
+// TestGate opens the gate once, through the engine's own gate.
+func (a *actions) TestGate() error { return a.e.TestGate(context.Background()) }
 
 func (a *actions) Quit() { a.quit() }
 

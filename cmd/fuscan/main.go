@@ -20,8 +20,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
-	"net/http"
 	"os"
 	"os/signal"
 	"runtime/debug"
@@ -94,13 +92,8 @@ func flags() (*flag.FlagSet, func() (firmwareconfig.Config, error), *options) {
 	fs.StringVar(&o.galleryState, "gallery-state", "", "with --gallery: show only the state `NAME` ("+fmt.Sprint(ui.GalleryStates())+")")
 	fs.BoolVar(&o.hashPIN, "hash-pin", false, "read a PIN from the first line of stdin and print its hash for ui.admin_pin_hash")
 	fs.BoolVar(&o.print, "print", false, "also print each decision on stdout, as fuscand --print does")
-	fs.StringVar(&o.hub, "hub", "", "`MODE` embedded: run a fuscan-hub and its broker in this process and\nsync to it (not built yet)")
-	fs.Func("log-level", "log `LEVEL`: debug, info, warn or error (default info)", func(s string) error {
-		if err := o.level.UnmarshalText([]byte(s)); err != nil {
-			return errors.New("want debug, info, warn or error")
-		}
-		return nil
-	})
+	fs.StringVar(&o.hub, "hub", "", "`MODE` embedded: run a fuscan-hub and its broker in this process, with its\ndata under DATA/hub, and sync to it (make run does)")
+	cli.LogLevel(fs, &o.level)
 	var lang string
 	var elderly, preview, mute bool
 	fs.StringVar(&lang, "lang", "", "the screens' `LANGUAGE`, "+fmt.Sprint(ui.Languages())+" (replaces ui.language)")
@@ -226,7 +219,7 @@ func runKiosk(ctx context.Context, a fyne.App, cfg firmwareconfig.Config, o opti
 		CheckPIN: pinChecker(cfg.UI.AdminPINHash, logger), Sound: soundOf(player), Logger: logger})
 	outputs := []terminal.Output{k}
 	if o.print {
-		outputs = append(outputs, printOutput{stdout})
+		outputs = append(outputs, cli.PrintOutput(stdout, time.Local))
 	}
 	e, err := engine.Open(engine.Options{Config: cfg, Outputs: outputs, Logger: logger, Stdin: stdin,
 		Frames: k.Frame, Hints: k.Hint})
@@ -245,7 +238,7 @@ func runKiosk(ctx context.Context, a fyne.App, cfg firmwareconfig.Config, o opti
 	cfg = e.Config()
 	act.e = e
 	if cfg.Listen != "off" {
-		srv, err := serve(cfg.Listen, e.Handler(), logger)
+		srv, err := e.Serve(cfg.Listen)
 		if err != nil {
 			fmt.Fprintf(stderr, "fuscan: %v\n", err)
 			return exitFailure
@@ -350,29 +343,4 @@ func soundOf(p *sound.Player) ui.Sound {
 // display, or Fyne's headless driver (-tags ci).
 func hasDisplay() bool {
 	return headless || os.Getenv("DISPLAY") != "" || os.Getenv("WAYLAND_DISPLAY") != ""
-}
-
-// printOutput prints each decision as fuscand --print does.
-type printOutput struct{ w io.Writer }
-
-func (o printOutput) Show(_ context.Context, d *terminal.Decision, r *terminal.Record) error {
-	_, err := fmt.Fprintf(o.w, "%s  #%d  %s", d.At.Local().Format(time.TimeOnly), r.Seq, d.Summary(time.Local))
-	return err
-}
-
-// serve serves h on addr until the returned server is closed: /healthz,
-// /metrics and /backup, as fuscand.
-func serve(addr string, h http.Handler, logger *slog.Logger) (*http.Server, error) {
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return nil, fmt.Errorf("--listen: %w", err)
-	}
-	srv := &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second}
-	go func() {
-		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			logger.Error("health server stopped", "err", err)
-		}
-	}()
-	logger.Info("serving /healthz, /metrics and /backup", "addr", ln.Addr().String())
-	return srv, nil
 }

@@ -113,8 +113,11 @@ func screenshot(t *testing.T, display, xauth string) (image.Image, []byte) {
 // scan screen must come back after each; SIGTERM must stop it cleanly.
 // FUSCAN_XVFB_SHOTS=DIR keeps the first screenshot of each screen.
 func TestRealWindow(t *testing.T) {
-	if testing.Short() {
+	switch {
+	case testing.Short():
 		t.Skip("-short: no X server")
+	case headless:
+		t.Skip("built with -tags ci: the kiosk has no real window")
 	}
 	display, xauth := xvfb(t, "800x480")
 	shots := os.Getenv("FUSCAN_XVFB_SHOTS")

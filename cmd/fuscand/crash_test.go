@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/fuscan/fuscan/cmd/internal/cli"
 	"github.com/fuscan/fuscan/decoder/scene"
 	"github.com/fuscan/fuscan/qrcard"
 	"github.com/fuscan/fuscan/terminal"
@@ -141,7 +142,7 @@ func TestSIGTERMPoster(t *testing.T) {
 
 // crashOnce starts fuscand, lets it decide for about d after its first
 // decision, kills it, and returns the lines it printed and its stderr.
-func crashOnce(t *testing.T, frames, data string, d time.Duration) ([]decisionLine, string) {
+func crashOnce(t *testing.T, frames, data string, d time.Duration) ([]cli.DecisionLine, string) {
 	t.Helper()
 	printed, stderr, _, _ := runUntil(t, frames, data, d, syscall.SIGKILL)
 	return printed, stderr
@@ -154,7 +155,7 @@ const maxStop = 30 * time.Second
 // runUntil starts fuscand deciding from frames in a loop, sends it sig
 // about d after its first decision, and returns the lines it printed, its
 // stderr, how long it took to exit after the signal and how it exited.
-func runUntil(t *testing.T, frames, data string, d time.Duration, sig os.Signal) ([]decisionLine, string, time.Duration, error) {
+func runUntil(t *testing.T, frames, data string, d time.Duration, sig os.Signal) ([]cli.DecisionLine, string, time.Duration, error) {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], "--device", "crash-1", "--venue", "lab", "--data", data,
 		"--source", "dir:"+frames+"?fps=max&loop=1", "--dedupe", "-1s", "--json", "--listen", "off")
@@ -168,13 +169,13 @@ func runUntil(t *testing.T, frames, data string, d time.Duration, sig os.Signal)
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	var printed []decisionLine
+	var printed []cli.DecisionLine
 	first := make(chan struct{})
 	done := make(chan error)
 	go func() {
 		sc := bufio.NewScanner(out)
 		for sc.Scan() {
-			var l decisionLine
+			var l cli.DecisionLine
 			if err := json.Unmarshal(sc.Bytes(), &l); err != nil {
 				done <- fmt.Errorf("line %q: %w", sc.Text(), err)
 				io.Copy(io.Discard, out)

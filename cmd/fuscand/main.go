@@ -21,8 +21,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
-	"net/http"
 	"os"
 	"os/signal"
 	"syscall"
@@ -108,9 +106,9 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	var outputs []terminal.Output
 	switch {
 	case opts.json:
-		outputs = append(outputs, newJSONOutput(stdout, cfg.Device))
+		outputs = append(outputs, cli.JSONOutput(stdout, cfg.Device))
 	case opts.print:
-		outputs = append(outputs, printOutput{stdout, time.Local})
+		outputs = append(outputs, cli.PrintOutput(stdout, time.Local))
 	}
 	e, err := engine.Open(engine.Options{Config: cfg, Outputs: outputs, Logger: logger, Stdin: stdin})
 	if err != nil {
@@ -127,9 +125,9 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	}()
 	cfg = e.Config()
 	if cfg.Listen != "off" {
-		srv, err := serve(cfg.Listen, e.Handler(), logger)
+		srv, err := e.Serve(cfg.Listen)
 		if err != nil {
-			fmt.Fprintf(stderr, "fuscand: %v\n", err)
+			fmt.Fprintf(stderr, "fuscand: --listen: %v\n", err)
 			return exitFailure
 		}
 		defer srv.Close()
@@ -162,12 +160,7 @@ func flags() (*flag.FlagSet, func() (firmwareconfig.Config, error), *options) {
 		"logged, verdict, reason, format, time, device, issuer, color, name (masked),\nlatency_ms, message_en")
 	fs.BoolVar(&o.print, "print", false, "after each decision, print it as a person reads it on stdout: verdict,\n"+
 		"reason, holder (masked), message")
-	fs.Func("log-level", "log `LEVEL`: debug, info, warn or error (default info)", func(s string) error {
-		if err := o.level.UnmarshalText([]byte(s)); err != nil {
-			return errors.New("want debug, info, warn or error")
-		}
-		return nil
-	})
+	cli.LogLevel(fs, &o.level)
 	return fs, config, o
 }
 
@@ -186,24 +179,4 @@ func parseArgs(args []string) (firmwareconfig.Config, options, error) {
 	}
 	cfg, err := config()
 	return cfg, *o, err
-}
-
-// serve serves h on addr until the returned server is closed.
-func serve(addr string, h http.Handler, logger *slog.Logger) (*http.Server, error) {
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return nil, fmt.Errorf("--listen: %w", err)
-	}
-	if ip := ln.Addr().(*net.TCPAddr).IP; !ip.IsLoopback() {
-		logger.Warn("/healthz, /metrics and /backup are served beyond loopback, without authentication: "+
-			"anyone who reaches the address can download the scan log", "addr", ln.Addr().String())
-	}
-	srv := &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second}
-	go func() {
-		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			logger.Error("health server stopped", "err", err)
-		}
-	}()
-	logger.Info("serving /healthz, /metrics and /backup", "addr", ln.Addr().String())
-	return srv, nil
 }

@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/fuscan/fuscan/cmd/internal/cli"
 	"github.com/fuscan/fuscan/terminal/boltstore"
 	"github.com/fuscan/fuscan/terminal/sample"
 )
@@ -105,12 +106,12 @@ func TestJSON(t *testing.T) {
 	}
 }
 
-func readLines(t *testing.T, out []byte) []decisionLine {
+func readLines(t *testing.T, out []byte) []cli.DecisionLine {
 	t.Helper()
-	var lines []decisionLine
+	var lines []cli.DecisionLine
 	sc := bufio.NewScanner(bytes.NewReader(out))
 	for sc.Scan() {
-		var l decisionLine
+		var l cli.DecisionLine
 		if err := json.Unmarshal(sc.Bytes(), &l); err != nil {
 			t.Fatalf("line %q: %v", sc.Text(), err)
 		}

@@ -11,6 +11,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"reflect"
 	"strings"
 
@@ -110,4 +111,14 @@ func FlagError(err error) error {
 		}
 	}
 	return err
+}
+
+// LogLevel defines the --log-level flag on fs, filling level.
+func LogLevel(fs *flag.FlagSet, level *slog.Level) {
+	fs.Func("log-level", "log `LEVEL`: debug, info, warn or error (default info)", func(s string) error {
+		if err := level.UnmarshalText([]byte(s)); err != nil {
+			return errors.New("want debug, info, warn or error")
+		}
+		return nil
+	})
 }

@@ -451,6 +451,18 @@ func TestGate(t *testing.T) {
 	if string(b) != want.String() {
 		t.Errorf("gate ran:\n%s\nwant:\n%s", b, want.String())
 	}
+	// Staff's test opens it, with nothing logged.
+	last, _ := e.Store().Counters()
+	if err := e.TestGate(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	b, _ = os.ReadFile(gateLog)
+	if !strings.HasSuffix(string(b), "0 pass 1\n") {
+		t.Errorf("TestGate: the gate ran as %q, want a pass that opens (seq 0: not logged)", b[strings.LastIndex(strings.TrimSuffix(string(b), "\n"), "\n")+1:])
+	}
+	if now, _ := e.Store().Counters(); now.LastSeq != last.LastSeq {
+		t.Errorf("TestGate logged a record")
+	}
 }
 
 // TestDemoSource runs the terminal on its demo camera until it has

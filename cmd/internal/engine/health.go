@@ -2,7 +2,9 @@ package engine
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"time"
 
@@ -180,4 +182,26 @@ func (e *Engine) Handler() http.Handler {
 		}
 	})
 	return mux
+}
+
+// Serve serves Handler on addr until the returned server is closed. It
+// warns when addr is beyond loopback: none of the endpoints asks for a
+// password, and /backup hands out the whole scan log.
+func (e *Engine) Serve(addr string) (*http.Server, error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("engine: listen: %w", err)
+	}
+	if ip := ln.Addr().(*net.TCPAddr).IP; !ip.IsLoopback() {
+		e.logger.Warn("/healthz, /metrics and /backup are served beyond loopback, without authentication: "+
+			"anyone who reaches the address can download the scan log", "addr", ln.Addr().String())
+	}
+	srv := &http.Server{Handler: e.Handler(), ReadHeaderTimeout: 5 * time.Second}
+	go func() {
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			e.logger.Error("health server stopped", "err", err)
+		}
+	}()
+	e.logger.Info("serving /healthz, /metrics and /backup", "addr", ln.Addr().String())
+	return srv, nil
 }

@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"context"
@@ -10,8 +10,8 @@ import (
 	"github.com/fuscan/fuscan/terminal"
 )
 
-// decisionLine is the JSON line --json prints for a decision.
-type decisionLine struct {
+// DecisionLine is the JSON line --json prints for a decision (docs/fuscand.md).
+type DecisionLine struct {
 	Seq       uint64    `json:"seq"`
 	Logged    bool      `json:"logged"` // false: the log failed, the decision is refer TERMINAL_FAULT
 	Verdict   string    `json:"verdict"`
@@ -34,14 +34,16 @@ type jsonOutput struct {
 	device string
 }
 
-func newJSONOutput(w io.Writer, device string) *jsonOutput {
+// JSONOutput returns the output of --json: a JSON line per decision on w,
+// after it is committed (docs/fuscand.md).
+func JSONOutput(w io.Writer, device string) terminal.Output {
 	enc := json.NewEncoder(w)
 	enc.SetEscapeHTML(false)
 	return &jsonOutput{enc: enc, device: device}
 }
 
 func (o *jsonOutput) Show(_ context.Context, d *terminal.Decision, r *terminal.Record) error {
-	return o.enc.Encode(decisionLine{
+	return o.enc.Encode(DecisionLine{
 		Seq: r.Seq, Logged: r.Seq != 0, Verdict: d.Verdict.String(), Reason: string(d.Reason),
 		Format: r.Format, Time: r.Time().UTC(), Device: o.device, Issuer: r.Issuer, Color: r.Color,
 		Name: r.Name, LatencyMS: float64(r.LatencyUS) / 1000, Message: d.Reason.Message("en"),
@@ -54,6 +56,10 @@ type printOutput struct {
 	w   io.Writer
 	loc *time.Location
 }
+
+// PrintOutput returns the output of --print: each decision on w as a
+// person reads it, times in loc.
+func PrintOutput(w io.Writer, loc *time.Location) terminal.Output { return printOutput{w, loc} }
 
 func (o printOutput) Show(_ context.Context, d *terminal.Decision, r *terminal.Record) error {
 	seq := fmt.Sprintf("#%d", r.Seq)
