@@ -14,8 +14,10 @@ import (
 
 // Exec runs Command with /bin/sh -c for every decision. Its environment
 // adds FUSCAN_VERDICT, FUSCAN_REASON, FUSCAN_SEQ, FUSCAN_FORMAT,
-// FUSCAN_OPEN (1 to open, 0 to stay closed) and FUSCAN_PULSE_MS. A command
-// that exits non-zero or outlives the timeout is an error.
+// FUSCAN_OPEN (1 to open, 0 to stay closed) and FUSCAN_PULSE_MS to the
+// terminal's own, from which every other FUSCAN_ variable is removed, so that
+// the command sees only the decision's. A command that exits non-zero or
+// outlives the timeout is an error.
 type Exec struct {
 	Command string
 	Options
@@ -30,7 +32,7 @@ func (g *Exec) Show(ctx context.Context, d *terminal.Decision, r *terminal.Recor
 	if g.Opens(d) {
 		open = "1"
 	}
-	cmd.Env = append(os.Environ(),
+	cmd.Env = append(inherited(),
 		"FUSCAN_VERDICT="+d.Verdict.String(),
 		"FUSCAN_REASON="+string(d.Reason),
 		"FUSCAN_SEQ="+strconv.FormatUint(r.Seq, 10),
@@ -59,4 +61,15 @@ func tail(s string) string {
 		s = "…" + s[len(s)-200:]
 	}
 	return s
+}
+
+// inherited is the terminal's environment without its FUSCAN_ variables.
+func inherited() []string {
+	var env []string
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "FUSCAN_") {
+			env = append(env, kv)
+		}
+	}
+	return env
 }

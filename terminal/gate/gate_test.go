@@ -117,6 +117,7 @@ func TestOpens(t *testing.T) {
 }
 
 func TestExec(t *testing.T) {
+	t.Setenv("FUSCAN_STALE", "1") // the terminal's own FUSCAN_ variables do not reach the command
 	out := filepath.Join(t.TempDir(), "env")
 	g, err := Parse(`exec:env | grep ^FUSCAN_ | sort > '` + out + `'?pulse=800ms`)
 	if err != nil {
