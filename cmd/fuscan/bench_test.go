@@ -199,7 +199,7 @@ func TestKioskBench(t *testing.T) {
 	fmt.Printf("bench: kiosk latencies in order (the first draws every text of its screen for the first time): %v\n", order)
 	fmt.Printf("bench: kiosk RSS %.0f MB after %d s (first sample %.0f MB, max %.0f MB); bare Fyne window %.0f MB; kiosk - bare = %.0f MB\n",
 		rss[len(rss)-1], seconds, rss[0], slices.Max(rss), bareRSS, rss[len(rss)-1]-bareRSS)
-	fmt.Printf("bench: kiosk CPU with the demo camera (720p, 15 fps, preview off): %.1f%% of one core\n", cpuShare)
+	fmt.Printf("bench: kiosk CPU with the demo camera (960×540, 15 fps, preview off): %.1f%% of one core\n", cpuShare)
 }
 
 // rgbImage is a one-pixel image, to classify a probed pixel as a

@@ -126,7 +126,7 @@ func (d categoryDef) maker(t *textSet) func(int) Sample {
 		r := rand.New(rand.NewPCG(seed, uint64(i)))
 		text, p := d.gen(r, i, d.n, t)
 		p.Seed = r.Uint64()
-		f, err := render(text, p, nil)
+		f, err := render(text, p, nil, nil)
 		if err != nil {
 			panic(fmt.Sprintf("scene: category %s sample %d: %v", d.name, i, err))
 		}

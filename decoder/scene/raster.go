@@ -473,8 +473,9 @@ var normals = sync.OnceValue(func() []float32 {
 // image exposes the canvas, adds the sensor's noise and quantizes it to
 // an *image.Gray or an *image.RGBA, in one pass over bands of rows in
 // parallel. The exposure maps a display value v to the gray level
-// Brightness + Contrast×(v − ½), times the light left by the shading.
-func (c *canvas) image(p *Params) image.Image {
+// Brightness + Contrast×(v − ½), times the light left by the shading. A
+// gray canvas is exposed into into when it is a whole image of its size.
+func (c *canvas) image(p *Params, into *image.Gray) image.Image {
 	b, k := float32(p.Brightness), float32(p.Contrast)
 	c0 := b - k/2 // the exposure is c0 + k·v
 	// Shading: the light falls linearly along a random direction, from 1
@@ -496,7 +497,10 @@ func (c *canvas) image(p *Params) image.Image {
 	var img image.Image
 	stride, step := c.w, 1
 	if c.ch == 1 {
-		g := image.NewGray(image.Rect(0, 0, c.w, c.h))
+		g := into
+		if r := image.Rect(0, 0, c.w, c.h); g == nil || g.Rect != r || g.Stride != c.w {
+			g = image.NewGray(r)
+		}
 		pix, img = g.Pix, g
 	} else {
 		rgba := image.NewRGBA(image.Rect(0, 0, c.w, c.h))

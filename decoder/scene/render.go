@@ -330,7 +330,7 @@ func (p Params) resolved() (Params, error) {
 // text draws the scene without a code: the carrier shows a blank space
 // where the code would be.
 func Render(text string, p Params) (image.Image, error) {
-	f, err := render(text, p, nil)
+	f, err := render(text, p, nil, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -345,8 +345,10 @@ type frame struct {
 }
 
 // render is Render, drawing on a copy of bg when it is not nil (bg must
-// match the frame's size and channels).
-func render(text string, p Params, bg *canvas) (*frame, error) {
+// match the frame's size and channels). With into not nil it renders in
+// gray levels, a coloured code as its luma, into into when it is a whole
+// image of the frame's size, else into a new gray image.
+func render(text string, p Params, bg *canvas, into *image.Gray) (*frame, error) {
 	p, err := p.resolved()
 	if err != nil {
 		return nil, fmt.Errorf("scene: %w", err)
@@ -360,10 +362,7 @@ func render(text string, p Params, bg *canvas) (*frame, error) {
 			return nil, fmt.Errorf("scene: %w", err)
 		}
 	}
-	channels := 1
-	if p.Ink != InkBlack {
-		channels = 3
-	}
+	channels := inkChannels(p.Ink, into != nil)
 	var c *canvas
 	if bg != nil {
 		c = bg.clone()
@@ -387,7 +386,7 @@ func render(text string, p Params, bg *canvas) (*frame, error) {
 	if p.Glare.Strength > 0 && p.Carrier != CarrierNone {
 		glare(c, h, pl, &p)
 	}
-	img := c.image(&p)
+	img := c.image(&p, into)
 	c.release()
 	if p.JPEGQuality > 0 {
 		if img, err = jpegRoundTrip(img, p.JPEGQuality); err != nil {
@@ -403,6 +402,15 @@ func render(text string, p Params, bg *canvas) (*frame, error) {
 		}
 	}
 	return f, nil
+}
+
+// inkChannels is the channels of a frame with a code in ink: one for black
+// ink or when gray is asked for, three for coloured ink.
+func inkChannels(ink Ink, gray bool) int {
+	if ink == InkBlack || gray {
+		return 1
+	}
+	return 3
 }
 
 // Independent random streams, so that turning one effect on does not

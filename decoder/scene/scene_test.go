@@ -337,7 +337,7 @@ func TestInverted(t *testing.T) {
 	text := sample.Texts()[1]
 	for _, carrier := range []Carrier{CarrierCard, CarrierPhone} {
 		p := Params{ModulePx: 4, Carrier: carrier, Blur: 0.5, Noise: 2, Seed: 3}
-		f, err := render(text, p, nil)
+		f, err := render(text, p, nil, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -375,7 +375,7 @@ func TestColored(t *testing.T) {
 	}
 	for _, tt := range tests {
 		s := Sample{Text: text, Params: Params{ModulePx: 5, Ink: tt.ink}}
-		f, err := render(s.Text, s.Params, nil)
+		f, err := render(s.Text, s.Params, nil, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -492,7 +492,7 @@ func TestMoire(t *testing.T) {
 	p.Moire = 0.6
 	fringed := mustRender(t, text, p).(*image.Gray)
 	// The screen's white, between the symbol and the text below it.
-	f, err := render(text, p, nil)
+	f, err := render(text, p, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,6 +3,7 @@ package scene
 import (
 	"fmt"
 	"image"
+	"image/draw"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -68,6 +69,46 @@ func TestSequenceOfPoses(t *testing.T) {
 		if x.Params != y.Params {
 			t.Errorf("frame %d: params %+v, want %+v", f, y.Params, x.Params)
 		}
+	}
+}
+
+// TestGraySequenceOf: the gray sequence renders into the caller's image,
+// holds its codes as the colour one does, and draws them in their luma: a
+// coloured code's frame converted to gray differs from the gray frame by
+// the sensor noise only.
+func TestGraySequenceOf(t *testing.T) {
+	size := image.Pt(320, 240)
+	text := func(int) string { return "HELLO" }
+	colour, gray := SequenceOf(4, size, text), GraySequenceOf(4, size, text)
+	dst := image.NewGray(image.Rect(0, 0, size.X, size.Y))
+	coloured := 0
+	for f := 0; f < 8*seqPeriod; f += 7 {
+		c, g := colour(f), gray(f, dst)
+		if g.Image != dst {
+			t.Fatalf("frame %d: rendered into a new image, not dst", f)
+		}
+		if c.Text != g.Text || c.Corners != g.Corners || c.Params != g.Params {
+			t.Errorf("frame %d: gray %q at %v, colour %q at %v", f, g.Text, g.Corners, c.Text, c.Corners)
+		}
+		if c.Params.Ink == InkBlack || c.Text == "" {
+			continue
+		}
+		coloured++
+		want := image.NewGray(dst.Rect)
+		draw.Draw(want, want.Rect, c.Image, image.Point{}, draw.Src)
+		var sum int
+		for i, v := range dst.Pix {
+			sum += abs(int(v) - int(want.Pix[i]))
+		}
+		if mean := float64(sum) / float64(len(dst.Pix)); mean > 4 {
+			t.Errorf("frame %d (ink %v): gray differs from the colour frame's luma by %.1f levels on average", f, c.Params.Ink, mean)
+		}
+	}
+	if coloured == 0 {
+		t.Error("no frame with a coloured code: the test compared nothing")
+	}
+	if s := gray(seqPeriod+seqHold, nil); s.Image.Bounds().Size() != size {
+		t.Errorf("without dst: a %v image, want %v", s.Image.Bounds(), size)
 	}
 }
 

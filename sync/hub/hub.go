@@ -59,8 +59,8 @@ type Options struct {
 	// False: plain subscriptions, for a hub that is alone on its broker.
 	Shared bool
 	// FreshBroker says the broker started with the hub (the embedded
-	// one): no device can be connected yet, so Run first marks every
-	// device offline, reason "broker restarted". False: the devices keep
+	// one): no device can be connected yet, so New marks every device
+	// offline, reason "broker restarted". False: the devices keep
 	// the state the store holds until their statuses arrive.
 	FreshBroker bool
 
@@ -123,6 +123,13 @@ func New(opts Options) (*Hub, error) {
 		h.now = time.Now
 	}
 	h.queue = make(chan *message, cmp.Or(max(opts.Queue, 0), DefaultQueue))
+	// Before the API can answer: a device the store shows online from
+	// before the restart is not.
+	if opts.FreshBroker {
+		if err := h.allOffline(); err != nil {
+			return nil, fmt.Errorf("hub: %w", err)
+		}
+	}
 	return h, nil
 }
 
@@ -188,11 +195,6 @@ func (h *Hub) Run(ctx context.Context) error {
 	h.client = c
 	h.mu.Unlock()
 
-	if h.opts.FreshBroker {
-		if err := h.allOffline(); err != nil {
-			return err
-		}
-	}
 	committed := make(chan struct{})
 	go func() {
 		defer close(committed)

@@ -7,7 +7,7 @@
 // Supported URLs:
 //
 //	dir:PATH?fps=5&loop=1          replay PNG, JPEG and GIF files, and PDF pages, in name order
-//	demo:?fps=15&seed=1&width=1280&height=720
+//	demo:?fps=15&seed=1&width=960&height=540
 //	                               a camera showing sample codes of every verdict (terminal/sample)
 //	stdin:                         code texts, one a line, from standard input
 //	scanner:PATH?baud=115200       code texts, one a line, from a serial device

@@ -354,10 +354,30 @@ func (e *Engine) runSource(ctx context.Context, frames chan<- terminal.Frame, te
 	}
 	most = max(most, first)
 	wait := first
-	for {
-		e.setSource(sourceRunning, nil)
+	for retry := false; ; retry = true {
+		// A retry counts as running once it has lasted retrySettle: a
+		// source failing at every attempt must not make the health flap.
+		ended := false // guarded by e.mu
+		var settled *time.Timer
+		if retry {
+			settled = time.AfterFunc(retrySettle, func() {
+				e.mu.Lock()
+				defer e.mu.Unlock()
+				if !ended {
+					e.src = sourceRunning
+				}
+			})
+		} else {
+			e.setSource(sourceRunning, nil)
+		}
 		began := time.Now()
 		err := e.source.Run(ctx, frames, texts)
+		e.mu.Lock()
+		ended = true
+		e.mu.Unlock()
+		if settled != nil {
+			settled.Stop()
+		}
 		switch {
 		case ctx.Err() != nil:
 			e.setSource(sourceStopped, nil)
@@ -381,6 +401,10 @@ func (e *Engine) runSource(ctx context.Context, frames chan<- terminal.Frame, te
 		wait = min(wait*2, most)
 	}
 }
+
+// retrySettle is how long a retried source must run before the health
+// calls it running again.
+const retrySettle = time.Second
 
 func (e *Engine) setSource(s sourceState, err error) {
 	e.mu.Lock()
