@@ -146,7 +146,7 @@ func TestRealWindow(t *testing.T) {
 	var stdout, stderr bytes.Buffer
 	args := []string{"--profile", "demo", "--data", t.TempDir(), "--listen", "off", "--print", "--mute"}
 	if race.Enabled {
-		// The demo camera decodes a rendered 720p frame at a time, which
+		// The demo camera renders and decodes a camera frame at a time, which
 		// the race detector slows to a decision a minute: the screens are
 		// what is tested, so it reads the same sample codes as text.
 		args = append(args, "--source", "stdin:")
