@@ -80,7 +80,9 @@ type logged struct {
 // (Mesa software GL), for FUSCAN_BENCH_SECONDS: the time from a decision
 // being logged to its colour on the X server's screen, read pixel by
 // pixel; its memory against a bare Fyne window's; its CPU with the demo
-// camera running. scripts/bench.sh runs it.
+// camera running. scripts/bench.sh runs it. FUSCAN_BENCH_SOURCE replaces
+// the demo camera (such as dir:FRAMES?loop=1&fps=15, replayed frames that
+// cost no rendering, as a real camera's).
 func TestKioskBench(t *testing.T) {
 	seconds, _ := strconv.Atoi(os.Getenv("FUSCAN_BENCH_SECONDS"))
 	if seconds <= 0 {
@@ -95,7 +97,13 @@ func TestKioskBench(t *testing.T) {
 	bare.Wait()
 
 	r, w := io.Pipe()
-	kiosk := child(t, "1", display, xauth, w, "--profile", "demo", "--data", t.TempDir(), "--listen", "off", "--mute")
+	args := []string{"--profile", "demo", "--data", t.TempDir(), "--listen", "off", "--mute"}
+	camera := "the demo camera (960×540, 15 fps, preview off)"
+	if src := os.Getenv("FUSCAN_BENCH_SOURCE"); src != "" {
+		args = append(args, "--source", src)
+		camera = src
+	}
+	kiosk := child(t, "1", display, xauth, w, args...)
 	decisions := make(chan logged, 1024)
 	go func() {
 		sc := bufio.NewScanner(r)
@@ -199,7 +207,7 @@ func TestKioskBench(t *testing.T) {
 	fmt.Printf("bench: kiosk latencies in order (the first draws every text of its screen for the first time): %v\n", order)
 	fmt.Printf("bench: kiosk RSS %.0f MB after %d s (first sample %.0f MB, max %.0f MB); bare Fyne window %.0f MB; kiosk - bare = %.0f MB\n",
 		rss[len(rss)-1], seconds, rss[0], slices.Max(rss), bareRSS, rss[len(rss)-1]-bareRSS)
-	fmt.Printf("bench: kiosk CPU with the demo camera (960×540, 15 fps, preview off): %.1f%% of one core\n", cpuShare)
+	fmt.Printf("bench: kiosk CPU with %s: %.1f%% of one core\n", camera, cpuShare)
 }
 
 // rgbImage is a one-pixel image, to classify a probed pixel as a
