@@ -18,6 +18,7 @@ import (
 	"fyne.io/fyne/v2/canvas"
 
 	"github.com/fuscan/fuscan/cmd/fuscan/internal/xprobe"
+	"github.com/fuscan/fuscan/terminal/source"
 	"github.com/fuscan/fuscan/ui"
 )
 
@@ -98,7 +99,7 @@ func TestKioskBench(t *testing.T) {
 
 	r, w := io.Pipe()
 	args := []string{"--profile", "demo", "--data", t.TempDir(), "--listen", "off", "--mute"}
-	camera := "the demo camera (960×540, 15 fps, preview off)"
+	camera := fmt.Sprintf("the demo camera (%d×%d, %d fps, preview off)", source.DefaultDemoWidth, source.DefaultDemoHeight, source.DefaultDemoFPS)
 	if src := os.Getenv("FUSCAN_BENCH_SOURCE"); src != "" {
 		args = append(args, "--source", src)
 		camera = src
