@@ -281,7 +281,7 @@ func (c *canvas) convolve(k []float32) {
 		return
 	}
 	w := out.Dx()
-	tmp := getBuf(w * c.h)
+	tmp := getBuf(w * in.Dy()) // rows in.Min.Y to in.Max.Y
 	defer putBuf(tmp)
 	for _, pl := range c.planes {
 		parallel(in.Min.Y, in.Max.Y, func(y0, y1 int) {
@@ -291,7 +291,7 @@ func (c *canvas) convolve(k []float32) {
 				for i := range line {
 					line[i] = row[min(max(out.Min.X+i-r, 0), c.w-1)]
 				}
-				dst := tmp[y*w : (y+1)*w]
+				dst := tmp[(y-in.Min.Y)*w : (y-in.Min.Y+1)*w]
 				for j, kw := range k {
 					src := line[j : j+len(dst)]
 					weigh(dst, src, kw, j == 0)
@@ -302,7 +302,7 @@ func (c *canvas) convolve(k []float32) {
 			for y := y0; y < y1; y++ {
 				dst := pl[y*c.w+out.Min.X : y*c.w+out.Max.X]
 				for j, kw := range k {
-					yy := min(max(y+j-r, in.Min.Y), in.Max.Y-1)
+					yy := min(max(y+j-r, in.Min.Y), in.Max.Y-1) - in.Min.Y
 					src := tmp[yy*w : yy*w+len(dst)]
 					weigh(dst, src, kw, j == 0)
 				}
@@ -320,7 +320,7 @@ func (c *canvas) boxBlur(r int) {
 	}
 	w := out.Dx()
 	norm := 1 / float32(2*r+1)
-	tmp := getBuf(w * c.h)
+	tmp := getBuf(w * in.Dy()) // rows in.Min.Y to in.Max.Y
 	defer putBuf(tmp)
 	for _, pl := range c.planes {
 		parallel(in.Min.Y, in.Max.Y, func(y0, y1 int) {
@@ -331,7 +331,7 @@ func (c *canvas) boxBlur(r int) {
 				for x := out.Min.X - r; x <= out.Min.X+r; x++ {
 					s += at(x)
 				}
-				dst := tmp[y*w : (y+1)*w]
+				dst := tmp[(y-in.Min.Y)*w : (y-in.Min.Y+1)*w]
 				for i := range dst {
 					dst[i] = s * norm
 					x := out.Min.X + i
@@ -340,7 +340,7 @@ func (c *canvas) boxBlur(r int) {
 			}
 		})
 		rowOf := func(y, x0, x1 int) []float32 {
-			y = min(max(y, in.Min.Y), in.Max.Y-1)
+			y = min(max(y, in.Min.Y), in.Max.Y-1) - in.Min.Y
 			return tmp[y*w+x0 : y*w+x1]
 		}
 		parallel(0, w, func(x0, x1 int) {
@@ -374,19 +374,24 @@ func (c *canvas) motion(px, angle float64, region image.Rectangle) {
 	}
 	steps := min(int(math.Ceil(px))+1, maxMotionSteps)
 	sa, ca := math.Sincos(angle * math.Pi / 180)
-	src := getBuf(c.w * c.h)
+	// What the shifts read: out and reach more, the same at the frame's
+	// edges as clamping to them.
+	read := out.Inset(-reach).Intersect(image.Rect(0, 0, c.w, c.h))
+	src := getBuf(read.Dx() * read.Dy())
 	defer putBuf(src)
 	acc := getBuf(out.Dx() * out.Dy())
 	defer putBuf(acc)
 	for _, pl := range c.planes {
-		copy(src, pl)
+		for y := read.Min.Y; y < read.Max.Y; y++ {
+			copy(src[(y-read.Min.Y)*read.Dx():], pl[y*c.w+read.Min.X:y*c.w+read.Max.X])
+		}
 		clear(acc)
 		parallel(out.Min.Y, out.Max.Y, func(y0, y1 int) {
 			band := image.Rect(out.Min.X, y0, out.Max.X, y1)
 			dst := acc[(y0-out.Min.Y)*out.Dx() : (y1-out.Min.Y)*out.Dx()]
 			for s := range steps {
 				t := (float64(s)/float64(steps-1) - 0.5) * px
-				shiftAdd(dst, src, c.w, c.h, band, t*ca, t*sa)
+				shiftAdd(dst, src, read, band, t*ca, t*sa)
 			}
 		})
 		inv := 1 / float32(steps)
@@ -403,19 +408,22 @@ func (c *canvas) motion(px, angle float64, region image.Rectangle) {
 // maxMotionSteps bounds the cost of a motion blur.
 const maxMotionSteps = 24
 
-// shiftAdd adds to dst, which holds the rectangle r of a frame, the w×h
-// plane src shifted by (dx, dy), bilinearly interpolated and clamped at
-// the frame's edges.
-func shiftAdd(dst, src []float32, w, h int, r image.Rectangle, dx, dy float64) {
+// shiftAdd adds to dst, which holds the rectangle r of a frame, src,
+// which holds its rectangle s, shifted by (dx, dy), bilinearly
+// interpolated and clamped at s's edges.
+func shiftAdd(dst, src []float32, s, r image.Rectangle, dx, dy float64) {
 	ix, iy := int(math.Floor(dx)), int(math.Floor(dy))
 	fx, fy := float32(dx-float64(ix)), float32(dy-float64(iy))
+	w := s.Dx()
 	for y := r.Min.Y; y < r.Max.Y; y++ {
-		y0, y1 := min(max(y+iy, 0), h-1), min(max(y+iy+1, 0), h-1)
+		y0 := min(max(y+iy, s.Min.Y), s.Max.Y-1) - s.Min.Y
+		y1 := min(max(y+iy+1, s.Min.Y), s.Max.Y-1) - s.Min.Y
 		r0, r1 := src[y0*w:(y0+1)*w], src[y1*w:(y1+1)*w]
 		d := dst[(y-r.Min.Y)*r.Dx() : (y-r.Min.Y+1)*r.Dx()]
 		for i := range d {
 			x := r.Min.X + i
-			x0, x1 := min(max(x+ix, 0), w-1), min(max(x+ix+1, 0), w-1)
+			x0 := min(max(x+ix, s.Min.X), s.Max.X-1) - s.Min.X
+			x1 := min(max(x+ix+1, s.Min.X), s.Max.X-1) - s.Min.X
 			top := r0[x0] + fx*(r0[x1]-r0[x0])
 			bot := r1[x0] + fx*(r1[x1]-r1[x0])
 			d[i] += top + fy*(bot-top)

@@ -20,8 +20,12 @@ const (
 	seqPeriod = 150 // until the next visitor's cycle
 )
 
-// seqClutter is how many things lie around the entrance.
-const seqClutter = 25
+// seqClutter is how many things lie around the entrance, and seqBlur
+// the camera's blur, in pixels.
+const (
+	seqClutter = 25
+	seqBlur    = 0.6
+)
 
 // Sequence returns the frames of a fixed camera at an entrance, at 30
 // frames a second: frame t is func(t) for any t ≥ 0. Visitors come one
@@ -69,7 +73,9 @@ func SequenceOf(seed uint64, size image.Point, text func(visitor int) string) fu
 // GraySequenceOf is SequenceOf in gray levels, a coloured code drawn as
 // its luma, rendering frame t into dst when dst is a whole gray image of
 // the sequence's size (else into a new image): a camera's frames without a
-// third of the memory and time of colour, nor an allocation per frame.
+// third of the memory and time of colour, nor an allocation per frame. It
+// blurs the still background once, not in every frame, so its frames are
+// close to what Render draws for their Params but not equal to it.
 func GraySequenceOf(seed uint64, size image.Point, text func(visitor int) string) func(t int, dst *image.Gray) Sample {
 	return sequenceOf(seed, size, text, true)
 }
@@ -89,6 +95,11 @@ func sequenceOf(seed uint64, size image.Point, text func(visitor int) string, gr
 		}
 		bg := newCanvas(size.X, size.Y, channels)
 		paintBackground(bg, seed, seqClutter)
+		if gray {
+			// Blurred once here, a frame blurs only what moves on it.
+			bg.gaussian(seqBlur)
+			bg.detail = image.Rectangle{}
+		}
 		backgrounds[channels] = bg
 		return bg
 	}
@@ -223,7 +234,7 @@ func sequenceFrame(seed uint64, size image.Point, t int) (empty, held Params, in
 	v := visitorOf(seed, size, t/seqPeriod)
 	p := Params{
 		Width: size.X, Height: size.Y, Seed: seed, Frame: t, Clutter: seqClutter,
-		Carrier: CarrierNone, Ink: v.ink, Blur: 0.6, Noise: 2.5,
+		Carrier: CarrierNone, Ink: v.ink, Blur: seqBlur, Noise: 2.5,
 		ModulePx: v.modulePx, TiltY: v.tiltY,
 	}
 	x, y, angle, tiltX, inView := v.pose(t)

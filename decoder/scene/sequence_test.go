@@ -155,3 +155,17 @@ func TestTextCacheBounded(t *testing.T) {
 		t.Errorf("a forgotten visitor was not called again")
 	}
 }
+
+// BenchmarkGraySequence renders a demo camera's frames: 960×540 gray, a
+// visitor's whole cycle in turn, into one image.
+func BenchmarkGraySequence(b *testing.B) {
+	size := image.Pt(960, 540)
+	texts := sample.Texts()
+	seq := GraySequenceOf(1, size, func(c int) string { return texts[c%len(texts)] })
+	dst := image.NewGray(image.Rect(0, 0, size.X, size.Y))
+	t := 0
+	for b.Loop() {
+		seq(t%(4*seqPeriod), dst)
+		t += 2
+	}
+}
