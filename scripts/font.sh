@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
-# Makes the kiosk's Chinese font, ui/font/kiosk-sc.otf: the glyphs of
-# Noto Sans CJK SC (Debian's fonts-noto-cjk, SIL Open Font License) that
-# the kiosk shows, so that it never loads the 20 MB system fonts for them
-# (40 MB of memory for the regular and bold faces) and renders the same on
-# every machine. The glyphs: every Chinese character and full-width mark
-# of ui/translations/*.json and of the core's reason messages
-# (terminal/reason.go), and the first characters of the common surnames
-# (百家姓), which masked names (张*) show; and the space, which Fyne draws
-# with the font of the characters around it. A rarer character falls back to
-# the system's fonts. Run it again after changing a text:
+# Makes the kiosk's fonts, ui/font/kiosk-sc.otf and kiosk-sc-bold.otf: the
+# glyphs of Noto Sans CJK SC, regular and bold (Debian's fonts-noto-cjk,
+# SIL Open Font License), that the kiosk's screens show, so that they
+# render the same on every machine and Fyne loads no other font for them:
+# Fyne's own and the system's fonts cost 11 MB of memory once parsed, the
+# system's CJK fonts 40 MB. The glyphs: every Chinese character and
+# full-width mark of ui/translations/*.json and of the core's reason
+# messages (terminal/reason.go), the first characters of the common
+# surnames (百家姓), which masked names (张*) show, printable ASCII and
+# Latin-1 (names, IDs and the English texts), and the punctuation and
+# arrows the screens use. A rarer character falls back to the system's
+# fonts. Run it again after changing a text:
 #   scripts/font.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -28,8 +30,14 @@ text=$(cat ui/translations/*.json terminal/reason.go; echo "$surnames")
 chars=$(printf '%s' "$text" | /usr/bin/python3 -c '
 import sys
 s = sys.stdin.read()
-print(" " + "".join(sorted({c for c in s if ord(c) >= 0x2E80})))')
-/usr/bin/python3 -m fontTools.subset /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc \
-  --font-number=2 --text="$chars" --layout-features='*' --no-hinting --desubroutinize \
-  --output-file=ui/font/kiosk-sc.otf
-echo "ui/font/kiosk-sc.otf: $(printf '%s' "$chars" | /usr/bin/python3 -c 'import sys; print(len(sys.stdin.read()))') characters, $(stat -c %s ui/font/kiosk-sc.otf) bytes"
+latin = [chr(c) for c in list(range(0x20, 0x7F)) + list(range(0xA0, 0x100))]
+marks = "\u2010\u2011\u2012\u2013\u2014\u2018\u2019\u201C\u201D\u2022\u2026\u2030\u2190\u2191\u2192\u2193"
+print("".join(sorted(set(latin) | set(marks) | {c for c in s if ord(c) >= 0x2E80})))')
+for face in Regular Bold; do
+  out=ui/font/kiosk-sc.otf
+  [ "$face" = Bold ] && out=ui/font/kiosk-sc-bold.otf
+  /usr/bin/python3 -m fontTools.subset "/usr/share/fonts/opentype/noto/NotoSansCJK-$face.ttc" \
+    --font-number=2 --text="$chars" --layout-features='*' --no-hinting --desubroutinize \
+    --output-file="$out"
+  echo "$out: $(printf '%s' "$chars" | /usr/bin/python3 -c 'import sys; print(len(sys.stdin.read()))') characters, $(stat -c %s "$out") bytes"
+done

@@ -29,7 +29,7 @@ const (
 // logic of their own.
 type adminPanel struct {
 	k      *Kiosk
-	button *widget.Button // in the status bar
+	button *textButton // in the status bar
 
 	root              *fyne.Container
 	pin, pinLayer     *fyne.Container
@@ -55,17 +55,34 @@ type adminPanel struct {
 	idle                                       timer
 }
 
+// newAdminPanel returns the panel, closed and not yet built.
 func newAdminPanel(k *Kiosk) *adminPanel {
-	a := &adminPanel{k: k, labels: map[string]*widget.Label{}}
+	a := &adminPanel{k: k, root: container.NewStack()}
+	a.root.Hide()
+	return a
+}
+
+// build makes the panel's widgets when it first opens: Fyne's widgets
+// draw their texts in the theme's fonts, which Fyne parses with its own
+// and the system's (about 9 MB in memory, measured with pprof), and a
+// kiosk whose panel stays closed need not.
+func (a *adminPanel) build() {
+	if a.built() {
+		return
+	}
+	a.labels = map[string]*widget.Label{}
 	a.buildPIN()
 	a.buildPanel()
 	a.labels["admin.pin.title"], a.labels["admin.title"], a.labels["admin.language"] = a.pinTitle, a.title, a.languageLabel
 	a.pinLayer = container.NewCenter(container.NewStack(card(), container.NewPadded(a.pin)))
 	a.panelLayer = container.NewPadded(container.NewStack(card(), container.NewPadded(a.panel)))
-	a.root = container.NewStack(canvas.NewRectangle(colorVeilDark), a.pinLayer, a.panelLayer)
-	a.root.Hide()
-	return a
+	a.retext() // before its first layout, which sizes it to its texts
+	a.root.Objects = []fyne.CanvasObject{canvas.NewRectangle(colorVeilDark), a.pinLayer, a.panelLayer}
+	a.root.Refresh()
 }
+
+// built reports whether the panel has been built.
+func (a *adminPanel) built() bool { return a.pin != nil }
 
 func (a *adminPanel) buildPIN() {
 	a.pinTitle = widget.NewLabelWithStyle("", fyne.TextAlignCenter, fyne.TextStyle{Bold: true})
@@ -195,6 +212,7 @@ func (a *adminPanel) run(do func(Actions) (string, error)) func() {
 
 // open shows the PIN pad.
 func (a *adminPanel) open() {
+	a.build()
 	a.pinEntry.SetText("")
 	a.pinMessage.SetText("")
 	if a.k.opts.CheckPIN == nil {
@@ -257,12 +275,17 @@ func (a *adminPanel) closePanel() {
 		a.idle.Stop()
 		a.idle = nil
 	}
-	a.pinEntry.SetText("")
+	if a.built() {
+		a.pinEntry.SetText("")
+	}
 	a.root.Hide()
 }
 
 // update shows the kiosk's status in the panel.
 func (a *adminPanel) update() {
+	if !a.built() {
+		return
+	}
 	s, lang := a.k.status, a.k.lang
 	a.device.Set(s.Device)
 	a.venue.Set(s.Venue)
@@ -300,10 +323,14 @@ func policyText(p PolicySummary, lang string) string {
 // retext writes the panel in the kiosk's language.
 func (a *adminPanel) retext() {
 	lang := a.k.lang
+	a.button.SetText(tr(lang, "status.admin"))
+	if !a.built() {
+		return
+	}
 	for _, b := range []struct {
 		b   *widget.Button
 		key string
-	}{{a.button, "status.admin"}, {a.pinOK, "admin.ok"}, {a.pinClear, "admin.clear"}, {a.pinCancel, "admin.cancel"},
+	}{{a.pinOK, "admin.ok"}, {a.pinClear, "admin.clear"}, {a.pinCancel, "admin.cancel"},
 		{a.sync, "admin.sync"}, {a.gate, "admin.gate"}, {a.export, "admin.export"}, {a.quit, "admin.quit"}, {a.close, "admin.close"}} {
 		b.b.SetText(tr(lang, b.key))
 	}

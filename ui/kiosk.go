@@ -163,8 +163,7 @@ func newKiosk(opts Options, c clock, do func(func())) *Kiosk {
 	}
 	k.result = k.results[terminal.Pass]
 	k.admin = newAdminPanel(k)
-	adminButton := widget.NewButton("", k.admin.open)
-	adminButton.Importance = widget.LowImportance
+	adminButton := newTextButton(k.admin.open)
 	k.admin.button = adminButton
 	k.bar = newStatusBar(adminButton)
 	k.base = container.New(screenLayout{}, container.NewStack(k.scan.root, k.admin.root), k.bar.box)

@@ -318,7 +318,7 @@ func TestLanguageSwitch(t *testing.T) {
 	checks := []struct{ got, want string }{
 		{k.scan.prompt.Text, "Show your health code to the camera"},
 		{k.admin.sync.Text, "Sync now"},
-		{k.admin.button.Text, "Admin"},
+		{k.admin.button.text.Text, "Admin"},
 		{k.result.headline.Text, "DENY"},
 		{k.result.headline2.Text, "禁止通行"},
 		{k.result.message[0].Text, "Verified. Please go ahead."},

@@ -159,7 +159,7 @@ func setTextSize(t *canvas.Text, size, width float32) {
 	if t.Text == "" {
 		return
 	}
-	m := fyne.MeasureText(t.Text, size, t.TextStyle)
+	m := measure(t, size)
 	if m.Width > width {
 		size *= width / m.Width
 	}
@@ -167,6 +167,12 @@ func setTextSize(t *canvas.Text, size, width float32) {
 		t.TextSize = size
 		t.Refresh()
 	}
+}
+
+// measure returns the size of t's text at size, in t's font.
+func measure(t *canvas.Text, size float32) fyne.Size {
+	m, _ := fyne.CurrentApp().Driver().RenderedTextSize(t.Text, size, t.TextStyle, t.FontSource)
+	return m
 }
 
 // setText gives t text and colour c, repainting it only if either changed.
@@ -178,29 +184,45 @@ func setText(t *canvas.Text, text string, c color.Color) {
 	t.Refresh()
 }
 
-// newText returns a centred text of colour fg, bold when asked.
+// newText returns a centred text of colour fg in the kiosk's font, bold
+// when asked.
 func newText(fg color.Color, bold bool) *canvas.Text {
 	t := canvas.NewText("", fg)
 	t.Alignment = fyne.TextAlignCenter
 	t.TextStyle.Bold = bold
+	t.FontSource = kioskFont(bold)
 	return t
 }
 
 // Theme returns the kiosk's theme: Fyne's own, always dark, so that the
 // admin panel sits well on the dark scan screen whatever the system
-// prefers; its text font puts the kiosk's Chinese glyphs (chineseFont)
-// before Fyne's, which has none.
+// prefers; its text fonts are the kiosk's (kioskFont) before Fyne's.
 func Theme() fyne.Theme { return darkTheme{} }
 
-// chineseFont holds the glyphs of Noto Sans CJK SC that the kiosk shows
-// (scripts/font.sh): without it, Fyne loads the system's CJK fonts, 40 MB
-// in memory for the regular and bold faces. Latin text falls through to
-// Fyne's font, rare characters to the system's.
-//
-//go:embed font/kiosk-sc.otf
-var chineseFontData []byte
+// The kiosk's fonts hold the glyphs of Noto Sans CJK SC, regular and bold,
+// that its screens show, Latin and Chinese (scripts/font.sh). The screens'
+// texts name them as their FontSource, so that Fyne parses these two small
+// fonts and nothing else: through the theme, it also parses its own fonts
+// and a system font for every style, 11 MB in memory, and the system's CJK
+// fonts would be 40 MB. A rarer character falls back to the system's
+// fonts.
+var (
+	//go:embed font/kiosk-sc.otf
+	fontRegularData []byte
+	//go:embed font/kiosk-sc-bold.otf
+	fontBoldData []byte
 
-var chineseFont = fyne.NewStaticResource("kiosk-sc.otf", chineseFontData)
+	fontRegular = fyne.NewStaticResource("kiosk-sc.otf", fontRegularData)
+	fontBold    = fyne.NewStaticResource("kiosk-sc-bold.otf", fontBoldData)
+)
+
+// kioskFont returns the kiosk's font, bold or regular.
+func kioskFont(bold bool) fyne.Resource {
+	if bold {
+		return fontBold
+	}
+	return fontRegular
+}
 
 type darkTheme struct{}
 
@@ -212,7 +234,7 @@ func (darkTheme) Font(s fyne.TextStyle) fyne.Resource {
 	if s.Monospace || s.Italic || s.Symbol {
 		return theme.DefaultTheme().Font(s)
 	}
-	return chineseFont
+	return kioskFont(s.Bold)
 }
 
 func (darkTheme) Icon(n fyne.ThemeIconName) fyne.Resource { return theme.DefaultTheme().Icon(n) }

@@ -40,10 +40,8 @@ func (m *mark) CreateRenderer() fyne.WidgetRenderer {
 		polygon: &canvas.Polygon{},
 		line1:   &canvas.Line{},
 		line2:   &canvas.Line{},
-		text:    canvas.NewText("", color.Black),
+		text:    newText(color.Black, true),
 	}
-	r.text.TextStyle.Bold = true
-	r.text.Alignment = fyne.TextAlignCenter
 	r.objs = []fyne.CanvasObject{r.circle, r.polygon, r.line1, r.line2, r.text}
 	r.Refresh()
 	return r

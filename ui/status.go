@@ -162,18 +162,19 @@ func age(lang string, t, now time.Time) string {
 type statusBar struct {
 	bg    *canvas.Rectangle
 	texts []*canvas.Text
-	admin *widget.Button
+	admin *textButton
 	box   *fyne.Container
 }
 
 // maxItems bounds the status bar's items (viewStatus gives up to 8).
 const maxItems = 10
 
-func newStatusBar(admin *widget.Button) *statusBar {
+func newStatusBar(admin *textButton) *statusBar {
 	b := &statusBar{bg: canvas.NewRectangle(colorBar), admin: admin}
 	objs := []fyne.CanvasObject{b.bg}
 	for range maxItems {
-		t := canvas.NewText("", colorMuted)
+		t := newText(colorMuted, false)
+		t.Alignment = fyne.TextAlignLeading
 		b.texts = append(b.texts, t)
 		objs = append(objs, t)
 	}
@@ -191,6 +192,38 @@ func (b *statusBar) set(items []statusItem) {
 		}
 	}
 	b.Layout(nil, b.box.Size())
+}
+
+// textButton is a flat button of one text in the kiosk's font, the
+// status bar's way into the admin panel: a Fyne button would draw its text
+// in the theme's fonts, which Fyne parses with its own and the system's
+// (about 9 MB in memory, measured with pprof), on a kiosk whose panel may
+// never open.
+type textButton struct {
+	widget.BaseWidget
+	bg    *canvas.Rectangle
+	text  *canvas.Text
+	onTap func()
+}
+
+func newTextButton(onTap func()) *textButton {
+	b := &textButton{bg: canvas.NewRectangle(colorPanel), text: newText(colorText, true), onTap: onTap}
+	b.bg.CornerRadius = 6
+	b.ExtendBaseWidget(b)
+	return b
+}
+
+// SetText gives the button text.
+func (b *textButton) SetText(text string) {
+	setText(b.text, text, colorText)
+	b.Refresh()
+}
+
+// Tapped implements fyne.Tappable.
+func (b *textButton) Tapped(*fyne.PointEvent) { b.onTap() }
+
+func (b *textButton) CreateRenderer() fyne.WidgetRenderer {
+	return widget.NewSimpleRenderer(container.NewStack(b.bg, container.NewPadded(b.text)))
 }
 
 // barEm is the status bar's text size in design units.
@@ -214,7 +247,7 @@ func (b *statusBar) Layout(_ []fyne.CanvasObject, size fyne.Size) {
 	width := func(ts float32) (w float32) {
 		for _, t := range b.texts {
 			if t.Text != "" {
-				w += fyne.MeasureText(t.Text, ts, t.TextStyle).Width + 2*pad
+				w += measure(t, ts).Width + 2*pad
 			}
 		}
 		return w

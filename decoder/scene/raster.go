@@ -7,6 +7,7 @@ import (
 	"image/draw"
 	"image/jpeg"
 	"math"
+	"math/bits"
 	"math/rand/v2"
 	"sync"
 )
@@ -55,18 +56,26 @@ func (c *canvas) addDetail(r image.Rectangle) {
 
 // bufs pools the frame-sized buffers a render needs: a 720p frame's
 // planes are 3.7 MB each, and allocating them anew for every frame keeps
-// the garbage collector busier than the rendering.
-var bufs sync.Pool
+// the garbage collector busier than the rendering. Buffers are pooled by
+// size class, a power of two, so that a small buffer asked for does not
+// take a frame's, nor a frame's find only small ones and allocate.
+var bufs [64]sync.Pool
 
 // getBuf returns a buffer of n values, of unspecified content.
 func getBuf(n int) []float32 {
-	if b, ok := bufs.Get().(*[]float32); ok && cap(*b) >= n {
+	class := bits.Len(uint(max(n, 1) - 1))
+	if b, ok := bufs[class].Get().(*[]float32); ok {
 		return (*b)[:n]
 	}
-	return make([]float32, n)
+	return make([]float32, n, 1<<class)
 }
 
-func putBuf(b []float32) { bufs.Put(&b) }
+// putBuf returns a buffer from getBuf to the pool.
+func putBuf(b []float32) {
+	if c := cap(b); c > 0 && c&(c-1) == 0 { // else not from getBuf
+		bufs[bits.Len(uint(c-1))].Put(&b)
+	}
+}
 
 // at returns the colour of pixel (x, y); a gray canvas gives its luma in
 // every channel.

@@ -71,10 +71,19 @@ func Inflate(data []byte) ([]byte, error) {
 	return bytes.Clone(z.buf[:n]), nil
 }
 
+// deflaters pools zlib writers: each holds about 1 MB of state, far more
+// than the codes it compresses.
+var deflaters = sync.Pool{New: func() any {
+	w, _ := zlib.NewWriterLevel(nil, zlib.BestCompression) // the level is valid: no error
+	return w
+}}
+
 // Deflate compresses data as a zlib stream at the best compression level.
 func Deflate(data []byte) []byte {
 	var b bytes.Buffer
-	w, _ := zlib.NewWriterLevel(&b, zlib.BestCompression) // the level is valid: no error
+	w := deflaters.Get().(*zlib.Writer)
+	defer deflaters.Put(w)
+	w.Reset(&b)
 	w.Write(data)
 	w.Close()
 	return b.Bytes()
