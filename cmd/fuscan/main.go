@@ -182,14 +182,14 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 // The Go heap is most of what the kiosk adds to a bare Fyne window (whose
 // Mesa and X libraries are the rest), and by default the collector lets
 // it grow to twice what is live: the frames the camera sends and the
-// decoder's work are short-lived garbage. What is live stays near 20 MB
-// (the decoder's buffers, the demo camera's renderer, the kiosk's fonts).
-// Measured under Xvfb with the demo camera (scripts/bench.sh): 32 MiB
-// keeps the kiosk 29 MB above a bare window, where 48 MiB kept it 44 MB
-// above, for 3% of a core more. A larger burst (a big PDF in a dir:
-// source) makes the collector run more often, at most half the CPU, not
-// the kiosk fail.
-const memoryLimit = 32 << 20
+// decoder's work are short-lived garbage. What is live stays near 12 MB
+// (the decoder's buffers, the demo camera's background, the kiosk's
+// fonts). Measured under Xvfb with the demo camera (TestKioskBench,
+// 120 s): 24 MiB keeps the kiosk 19 MB above a bare window, 32 MiB 27 MB,
+// for 2% of a core more. A larger burst (a big PDF in a dir: source)
+// makes the collector run more often, at most half the CPU, not the kiosk
+// fail.
+const memoryLimit = 24 << 20
 
 // runKiosk runs the terminal with its screen until ctx is done, the
 // window is closed or staff quit.

@@ -250,6 +250,21 @@ func (c *canvas) gaussian(sigma float64) {
 	}
 }
 
+// blurReach is how far gaussian(sigma) spreads a pixel, in pixels.
+func blurReach(sigma float64) int {
+	if sigma <= 0 {
+		return 0
+	}
+	if r := max(int(2.5*sigma+0.5), 1); r <= 4 {
+		return r
+	}
+	reach := 0
+	for _, w := range boxWidths(sigma, 3) {
+		reach += w / 2
+	}
+	return reach
+}
+
 // boxWidths returns the odd widths of n box blurs that together blur as a
 // Gaussian of standard deviation sigma does (Kovesi's method).
 func boxWidths(sigma float64, n int) []int {
@@ -491,7 +506,8 @@ var normals = sync.OnceValue(func() []float32 {
 // an *image.Gray or an *image.RGBA, in one pass over bands of rows in
 // parallel. The exposure maps a display value v to the gray level
 // Brightness + Contrast×(v − ½), times the light left by the shading. A
-// gray canvas is exposed into into when it is a whole image of its size.
+// gray canvas is exposed into into when it is an image (or a sub-image)
+// of its size.
 func (c *canvas) image(p *Params, into *image.Gray) image.Image {
 	b, k := float32(p.Brightness), float32(p.Contrast)
 	c0 := b - k/2 // the exposure is c0 + k·v
@@ -515,10 +531,10 @@ func (c *canvas) image(p *Params, into *image.Gray) image.Image {
 	stride, step := c.w, 1
 	if c.ch == 1 {
 		g := into
-		if r := image.Rect(0, 0, c.w, c.h); g == nil || g.Rect != r || g.Stride != c.w {
-			g = image.NewGray(r)
+		if g == nil || g.Rect.Size() != image.Pt(c.w, c.h) {
+			g = image.NewGray(image.Rect(0, 0, c.w, c.h))
 		}
-		pix, img = g.Pix, g
+		pix, img, stride = g.Pix, g, g.Stride
 	} else {
 		rgba := image.NewRGBA(image.Rect(0, 0, c.w, c.h))
 		pix, img, stride, step = rgba.Pix, rgba, 4*c.w, 4

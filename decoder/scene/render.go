@@ -349,18 +349,9 @@ type frame struct {
 // gray levels, a coloured code as its luma, into into when it is a whole
 // image of the frame's size, else into a new gray image.
 func render(text string, p Params, bg *canvas, into *image.Gray) (*frame, error) {
-	p, err := p.resolved()
+	p, pl, h, err := lay(text, p)
 	if err != nil {
-		return nil, fmt.Errorf("scene: %w", err)
-	}
-	var modules [][]bool
-	if text != "" && p.Carrier == CarrierNone {
-		return nil, errors.New("scene: a code needs a carrier other than CarrierNone")
-	}
-	if text != "" {
-		if modules, err = matrix(text, p.Level); err != nil {
-			return nil, fmt.Errorf("scene: %w", err)
-		}
+		return nil, err
 	}
 	channels := inkChannels(p.Ink, into != nil)
 	var c *canvas
@@ -371,8 +362,6 @@ func render(text string, p Params, bg *canvas, into *image.Gray) (*frame, error)
 		paintBackground(c, p.Seed, p.Clutter)
 	}
 
-	pl := newPlane(modules, &p)
-	h := homography(&p, pl.n)
 	var drawn image.Rectangle
 	if p.Carrier != CarrierNone {
 		drawn = composite(c, pl, h, &p)
@@ -393,15 +382,41 @@ func render(text string, p Params, bg *canvas, into *image.Gray) (*frame, error)
 			return nil, fmt.Errorf("scene: %w", err)
 		}
 	}
+	return located(img, pl, h), nil
+}
+
+// lay resolves p and lays out text's symbol on its carrier: the plane, and
+// the homography from the plane to the frame.
+func lay(text string, p Params) (Params, *plane, mat3, error) {
+	p, err := p.resolved()
+	if err != nil {
+		return p, nil, mat3{}, fmt.Errorf("scene: %w", err)
+	}
+	var modules [][]bool
+	if text != "" && p.Carrier == CarrierNone {
+		return p, nil, mat3{}, errors.New("scene: a code needs a carrier other than CarrierNone")
+	}
+	if text != "" {
+		if modules, err = matrix(text, p.Level); err != nil {
+			return p, nil, mat3{}, fmt.Errorf("scene: %w", err)
+		}
+	}
+	pl := newPlane(modules, &p)
+	return p, pl, homography(&p, pl.n), nil
+}
+
+// located returns the frame of img, with where pl's symbol is, if it has
+// one, through h.
+func located(img image.Image, pl *plane, h mat3) *frame {
 	f := &frame{img: img}
-	if modules != nil {
+	if pl.modules != nil {
 		n := float64(pl.n)
 		f.version = (pl.n - 17) / 4
 		for i, pt := range [4][2]float64{{0, 0}, {n, 0}, {n, n}, {0, n}} {
 			f.corners[i][0], f.corners[i][1], _ = h.apply(pt[0], pt[1])
 		}
 	}
-	return f, nil
+	return f
 }
 
 // inkChannels is the channels of a frame with a code in ink: one for black

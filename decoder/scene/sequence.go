@@ -66,22 +66,6 @@ func Sequence(seed uint64, size image.Point, texts []string) func(t int) Sample 
 // poses do not depend on the texts: SequenceOf and Sequence with one seed
 // move their codes alike.
 func SequenceOf(seed uint64, size image.Point, text func(visitor int) string) func(t int) Sample {
-	frame := sequenceOf(seed, size, text, false)
-	return func(t int) Sample { return frame(t, nil) }
-}
-
-// GraySequenceOf is SequenceOf in gray levels, a coloured code drawn as
-// its luma, rendering frame t into dst when dst is a whole gray image of
-// the sequence's size (else into a new image): a camera's frames without a
-// third of the memory and time of colour, nor an allocation per frame. It
-// blurs the still background once, not in every frame, so its frames are
-// close to what Render draws for their Params but not equal to it.
-func GraySequenceOf(seed uint64, size image.Point, text func(visitor int) string) func(t int, dst *image.Gray) Sample {
-	return sequenceOf(seed, size, text, true)
-}
-
-// sequenceOf is SequenceOf, in gray levels if gray.
-func sequenceOf(seed uint64, size image.Point, text func(visitor int) string, gray bool) func(t int, dst *image.Gray) Sample {
 	if size == (image.Point{}) {
 		size = image.Pt(defaultWidth, defaultHeight)
 	}
@@ -95,14 +79,46 @@ func sequenceOf(seed uint64, size image.Point, text func(visitor int) string, gr
 		}
 		bg := newCanvas(size.X, size.Y, channels)
 		paintBackground(bg, seed, seqClutter)
-		if gray {
-			// Blurred once here, a frame blurs only what moves on it.
-			bg.gaussian(seqBlur)
-			bg.detail = image.Rectangle{}
-		}
 		backgrounds[channels] = bg
 		return bg
 	}
+	frame := sequenceOf(seed, size, text, func(code string, p Params, _ *image.Gray) (*frame, error) {
+		return render(code, p, background(inkChannels(p.Ink, false)), nil)
+	})
+	return func(t int) Sample { return frame(t, nil) }
+}
+
+// GraySequenceOf is SequenceOf in gray levels, a coloured code drawn as
+// its luma, rendering frame t into dst when dst is a gray image of the
+// sequence's size (else into a new image): a camera's frames without a
+// third of the memory and time of colour, nor an allocation per frame. It
+// paints, blurs and exposes the still background once, and renders only
+// the region around the code in each frame (see still), so its frames are
+// close to what Render draws for their Params but not equal to it.
+func GraySequenceOf(seed uint64, size image.Point, text func(visitor int) string) func(t int, dst *image.Gray) Sample {
+	if size == (image.Point{}) {
+		size = image.Pt(defaultWidth, defaultHeight)
+	}
+	still := sync.OnceValue(func() *still {
+		p, _, _ := sequenceFrame(seed, size, 0)
+		p, _ = p.resolved() // sequenceFrame's are valid
+		return newStill(seed, size, seqClutter, seqBlur, p)
+	})
+	return sequenceOf(seed, size, text, func(code string, p Params, dst *image.Gray) (*frame, error) {
+		p, pl, h, err := lay(code, p)
+		if err != nil {
+			return nil, err
+		}
+		if dst == nil || dst.Rect.Size() != size {
+			dst = image.NewGray(image.Rect(0, 0, size.X, size.Y))
+		}
+		return still().render(pl, h, &p, dst), nil
+	})
+}
+
+// sequenceOf is SequenceOf, drawing each frame with draw.
+func sequenceOf(seed uint64, size image.Point, text func(visitor int) string,
+	draw func(code string, p Params, dst *image.Gray) (*frame, error)) func(t int, dst *image.Gray) Sample {
 	texts := &textCache{text: text, cycles: map[int]func() string{}}
 	return func(t int, dst *image.Gray) Sample {
 		if t < 0 {
@@ -115,11 +131,7 @@ func sequenceOf(seed uint64, size image.Point, text func(visitor int) string, gr
 				p = held
 			}
 		}
-		into := dst
-		if gray && into == nil {
-			into = image.NewGray(image.Rect(0, 0, size.X, size.Y))
-		}
-		f, err := render(code, p, background(inkChannels(p.Ink, gray)), into)
+		f, err := draw(code, p, dst)
 		if err != nil {
 			// Every parameter is bounded by sequenceFrame: the text is at fault.
 			panic(fmt.Sprintf("scene: sequence frame %d: %v", t, err))
