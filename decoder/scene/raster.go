@@ -548,9 +548,7 @@ func (c *canvas) image(p *Params, into *image.Gray) image.Image {
 				row := pl[y*c.w : (y+1)*c.w]
 				noise := zeros
 				if sigma > 0 {
-					// A random stretch of the table, so rows differ.
-					off := int(mix64(p.Seed^uint64(p.Frame)<<32^uint64(y)<<2^uint64(ch)) % uint64(len(table)-c.w))
-					noise = table[off : off+c.w]
+					noise = noiseRow(table, p, y, ch, c.w)
 				}
 				dst := pix[y*stride+ch:]
 				if shading == 0 {
@@ -569,6 +567,14 @@ func (c *canvas) image(p *Params, into *image.Gray) image.Image {
 		}
 	})
 	return img
+}
+
+// noiseRow returns the sensor noise of row y, channel ch, of p's frame, w
+// values: a random stretch of the table of normals, so that rows and
+// frames differ.
+func noiseRow(table []float32, p *Params, y, ch, w int) []float32 {
+	off := int(mix64(p.Seed^uint64(p.Frame)<<32^uint64(y)<<2^uint64(ch)) % uint64(len(table)-w))
+	return table[off : off+w]
 }
 
 // quantize rounds a gray level to a byte, clamping it to 0..255.

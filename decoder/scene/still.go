@@ -77,8 +77,7 @@ func (s *still) expose(g *image.Gray, p *Params, skip image.Rectangle) {
 	table, sigma := normals(), float32(p.Noise)
 	parallel(0, s.h, func(y0, y1 int) {
 		for y := y0; y < y1; y++ {
-			off := int(mix64(p.Seed^uint64(p.Frame)<<32^uint64(y)<<2) % uint64(len(table)-s.w))
-			noise := table[off : off+s.w]
+			noise := noiseRow(table, p, y, 0, s.w)
 			src, dst := s.pix[y*s.w:(y+1)*s.w], g.Pix[y*g.Stride:y*g.Stride+s.w]
 			spans := [][2]int{{0, s.w}}
 			if y >= skip.Min.Y && y < skip.Max.Y {
